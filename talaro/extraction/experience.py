@@ -1,0 +1,137 @@
+"""Work-history entries (title, employer, dates) from the lines of an Experience section."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from talaro.extraction.contact import CITY, PLACE, TITLE_WORDS
+from talaro.extraction.dates import DateRange, find_ranges, format_month
+
+_EMPLOYER_WORDS = frozenset(
+    (
+        "inc", "llc", "llp", "ltd", "limited", "gmbh", "ag", "corp", "corporation", "company",
+        "co", "plc", "sa", "bv", "labs", "lab", "technologies", "technology", "group",
+        "solutions", "systems", "software", "university", "college", "school", "institute",
+        "bank", "agency", "hospital", "studio", "studios", "consulting", "partners", "holdings",
+        "foundation", "ventures", "capital", "media", "games", "services", "networks",
+        "digital", "health",
+    )
+)  # fmt: skip
+_BULLET = re.compile(r"^\s*(?:[•●○◦▪■‣∙·*–—-]|o\s)")
+_AT = re.compile(r"^(?P<title>.+?)\s+(?:at|@)\s+(?P<employer>.+)$", re.IGNORECASE)
+_STRONG_SPLIT = re.compile(r"\s*\|\s*|\s+[–—•·-]\s+|\s*[–—]\s*|\t|\s{3,}")
+_DASH_SPLIT = re.compile(r"\s*[–—]\s*|\s+-\s+")
+_LOCATION_TAIL = re.compile(
+    rf"(?:,|\s[|–—-]|\s?\()\s*(?:{CITY},\s*{PLACE}|remote|hybrid|on-?site)\)?\s*$", re.IGNORECASE
+)
+_CORPORATE_SUFFIX = re.compile(r"^(?:inc|llc|llp|ltd|gmbh|ag|corp|co|plc|s\.?a|b\.?v)\.?$", re.I)
+_TRIM = " \t,;:|()[]–—-•·"
+
+Role = tuple[str | None, str | None]
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+(?:-[a-z]+)?", text.lower()))
+
+
+def _kind(text: str) -> str | None:
+    words = _words(text)
+    is_title, is_employer = bool(words & TITLE_WORDS), bool(words & _EMPLOYER_WORDS)
+    if is_title != is_employer:
+        return "title" if is_title else "employer"
+    return None
+
+
+def _assign(first: str, second: str, title_first: bool) -> Role:
+    kinds = (_kind(first), _kind(second))
+    if kinds in (("title", "employer"), ("title", None), (None, "employer")):
+        return first, second
+    if kinds in (("employer", "title"), ("employer", None), (None, "title")):
+        return second, first
+    return (first, second) if title_first else (second, first)
+
+
+def _comma_parts(text: str) -> list[str]:
+    parts: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        if parts and _CORPORATE_SUFFIX.match(part):  # "Acme, Inc."
+            parts[-1] = f"{parts[-1]}, {part}"
+        elif part:
+            parts.append(part)
+    return parts
+
+
+def parse_role(text: str) -> Role:
+    """Split "Title, Employer", "Title at Employer", "Employer — Title", "Title | Employer"
+    (or a lone title or employer) into ``(title, employer)``."""
+    text = _LOCATION_TAIL.sub("", text.strip(_TRIM)).strip(_TRIM)
+    if not text:
+        return None, None
+    at = _AT.match(text)
+    if at:
+        employer = _STRONG_SPLIT.split(at["employer"])[0]
+        return at["title"].strip(_TRIM), _comma_parts(employer)[0].strip(_TRIM)
+    parts = [p.strip(_TRIM) for p in _STRONG_SPLIT.split(text) if p.strip(_TRIM)]
+    if len(parts) >= 2:
+        # "Employer — Title" is the usual order around a dash; "Title | Employer" otherwise.
+        return _assign(parts[0], parts[1], title_first=not _DASH_SPLIT.search(text))
+    parts = _comma_parts(text)
+    if len(parts) >= 2:
+        return _assign(parts[0], parts[1], title_first=True)
+    return (text, None) if _kind(text) == "title" else (None, text)
+
+
+def _fill(role: list[str | None], found: Role) -> None:
+    title, employer = found
+    if title and employer:
+        role[0] = role[0] or title
+        role[1] = role[1] or employer
+        return
+    lone = title or employer
+    if not lone or lone in role:
+        return
+    # A line with neither a title word nor a company word is more often a company name.
+    slot = 0 if title else 1
+    if role[slot] is not None:
+        slot = 1 - slot
+    if role[slot] is None:
+        role[slot] = lone
+
+
+def _is_context(line: str, today: datetime.date) -> bool:
+    return bool(line.strip()) and not _BULLET.match(line) and not find_ranges(line, today)
+
+
+def parse_experience(lines: list[str], today: datetime.date) -> tuple[list[dict], list[DateRange]]:
+    """Entries ``{"employer", "title", "start", "end"}`` and their date ranges."""
+    entries: list[dict] = []
+    ranges: list[DateRange] = []
+    previous_end = 0  # lines before this index belong to an earlier entry
+    for index, line in enumerate(lines):
+        found = find_ranges(line, today)
+        if not found:
+            continue
+        date = found[0]
+        role: list[str | None] = [None, None]
+        _fill(role, parse_role(line[: date.span[0]] + "  " + line[date.span[1] :]))
+        before = [
+            lines[j] for j in range(index - 1, max(previous_end, index - 2) - 1, -1) if j >= 0
+        ]
+        for context in before:
+            if None not in role or not _is_context(context, today):
+                break
+            _fill(role, parse_role(context))
+        if role == [None, None] and index + 1 < len(lines) and _is_context(lines[index + 1], today):
+            _fill(role, parse_role(lines[index + 1]))  # dates first, then the role below
+        entries.append(
+            {
+                "employer": role[1],
+                "title": role[0],
+                "start": format_month(date.start),
+                "end": format_month(date.end),
+            }
+        )
+        ranges.append(date)
+        previous_end = index + 1
+    return entries, ranges

@@ -1,0 +1,169 @@
+"""Extract plain text from PDF, DOCX and plain-text resumes."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import docx
+import pypdf
+from docx.exceptions import PythonDocxError
+from docx.opc.exceptions import OpcError
+from docx.section import Section, _Footer, _Header
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from lxml import etree
+from pypdf.errors import DependencyError, PdfReadError, PyPdfError
+
+from talaro.extraction.filetypes import DOCX, PDF, TEXT, decode_text
+
+_WORDS_PER_PAGE = 500
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+# pypdf raises arbitrary built-in exceptions from deep inside its parser when the input is
+# malformed (missing keys, wrong object types, broken streams, self-referencing objects), so
+# these are caught around PDF parsing in addition to pypdf's own error classes.
+_PDF_PARSE_ERRORS = (
+    PyPdfError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    RecursionError,
+    AssertionError,
+    OverflowError,
+    ZeroDivisionError,
+    EOFError,
+    UnicodeError,
+    NotImplementedError,  # unknown stream filters
+    zlib.error,
+)
+_DOCX_PARSE_ERRORS = (
+    zipfile.BadZipFile,
+    KeyError,
+    ValueError,
+    EOFError,
+    NotImplementedError,  # zipfile: unsupported compression method or version
+    RuntimeError,  # zipfile: password-protected member
+    zlib.error,
+    etree.LxmlError,
+    OpcError,
+    PythonDocxError,
+)
+
+
+class ExtractionError(ValueError):
+    """Text could not be extracted; str() is a human-readable reason."""
+
+
+@dataclass(frozen=True)
+class ExtractedText:
+    """Normalised text of a document and its page count (estimated for DOCX)."""
+
+    text: str
+    pages: int
+
+
+def normalise(text: str) -> str:
+    """Strip NULs, collapse runs of spaces/tabs, trim lines; keep line breaks."""
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def extract_text(data: bytes, content_type: str, *, max_pages: int = 20) -> ExtractedText:
+    """Extract normalised text from ``data`` of the given content type (see filetypes)."""
+    if content_type == PDF:
+        text, pages = _pdf_text(data, max_pages)
+    elif content_type == DOCX:
+        text, pages = _docx_text(data)
+    elif content_type == TEXT:
+        decoded = decode_text(data)
+        if decoded is None:
+            raise ExtractionError("Text is not valid UTF-8 or UTF-16")
+        text, pages = decoded, 1
+    else:
+        raise ExtractionError(f"Unsupported content type {content_type!r}")
+    return ExtractedText(text=normalise(text), pages=pages)
+
+
+def _pdf_text(data: bytes, max_pages: int) -> tuple[str, int]:
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        # Owner-password-only PDFs (printing/copying restrictions) open with an empty password.
+        if reader.is_encrypted and not _decrypts_with_empty_password(reader):
+            raise ExtractionError("PDF is encrypted")
+        pages = len(reader.pages)
+        if pages > max_pages:
+            raise ExtractionError(f"PDF has more than {max_pages} pages ({pages})")
+        texts = [page.extract_text() or "" for page in reader.pages]
+    except ExtractionError:
+        raise
+    except _PDF_PARSE_ERRORS as exc:
+        raise ExtractionError("PDF is corrupt or truncated") from exc
+    return "\n".join(texts), pages
+
+
+def _decrypts_with_empty_password(reader: pypdf.PdfReader) -> bool:
+    try:
+        return bool(reader.decrypt(""))
+    except (DependencyError, PdfReadError, NotImplementedError):
+        # DependencyError: AES needs the optional cryptography package; treat as locked.
+        return False
+
+
+def _docx_text(data: bytes) -> tuple[str, int]:
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines = list(_block_lines(document.iter_inner_content()))
+        seen: set[str] = set()
+        for section in document.sections:
+            for part in _header_footer_parts(section):
+                # Each section may define the same header again; keep each line once.
+                for line in _block_lines(part.iter_inner_content()):
+                    if line not in seen:
+                        seen.add(line)
+                        lines.append(line)
+    except _DOCX_PARSE_ERRORS as exc:
+        raise ExtractionError("DOCX is corrupt") from exc
+    text = "\n".join(lines)
+    return text, max(1, math.ceil(len(text.split()) / _WORDS_PER_PAGE))
+
+
+def _header_footer_parts(section: Section) -> list[_Header | _Footer]:
+    parts = [section.header, section.footer]
+    if section.different_first_page_header_footer:
+        parts += [section.first_page_header, section.first_page_footer]
+    return [part for part in parts if not part.is_linked_to_previous]
+
+
+def _block_lines(blocks: Iterable[Paragraph | Table]) -> Iterator[str]:
+    """Lines of paragraphs and tables in document order; a table row of one-line cells is
+    kept on one line ("a | b | c") so that row-shaped entries stay together."""
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            yield block.text
+        else:
+            yield from _table_lines(block)
+
+
+def _table_lines(table: Table) -> Iterator[str]:
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:  # a merged cell appears once per grid column it spans
+                continue
+            seen.add(id(cell._tc))
+            cells.append("\n".join(_block_lines(cell.iter_inner_content())).strip())
+        cells = [text for text in cells if text]
+        if all("\n" not in text for text in cells):
+            yield " | ".join(cells)
+        else:
+            yield from cells
