@@ -1,0 +1,82 @@
+"""Talaro: a recruiting service whose every action is recorded as telemetry."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from talaro import config as settings
+from talaro.errors import init_error_handlers
+from talaro.extensions import api, db, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; `config` overrides the environment (tests pass one)."""
+    app = Flask(__name__, instance_relative_config=True)
+    init_config(app, config)
+    init_database(app)
+    init_auth(app)
+    init_api(app)
+    init_pages(app)
+    init_error_handlers(app)
+    init_cli(app)
+    return app
+
+
+def init_config(app: Flask, config: Mapping[str, Any] | None) -> None:
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{app.instance_path}/talaro.sqlite",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        API_TITLE="Talaro API",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(settings.from_environment())
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.instance_secret_key(app.instance_path)
+
+
+def init_database(app: Flask) -> None:
+    os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+
+
+def init_auth(app: Flask) -> None:
+    from talaro.auth import init_auth as _init_auth
+
+    _init_auth(app)
+
+
+def init_api(app: Flask) -> None:
+    from talaro.blueprints import auth, candidates, health, interviews, jobs, resumes, users
+
+    api.init_app(app)
+    for area in (auth, users, jobs, resumes, candidates, interviews, health):
+        api.register_blueprint(area.blp)
+
+
+def init_pages(app: Flask) -> None:
+    from talaro.blueprints import pages
+
+    app.register_blueprint(pages.bp)
+
+
+def init_cli(app: Flask) -> None:
+    from talaro.cli import users_cli
+
+    app.cli.add_command(users_cli)

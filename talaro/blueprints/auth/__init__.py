@@ -1,0 +1,3 @@
+from talaro.blueprints.auth.views import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,3 @@
+from talaro.blueprints.candidates.views import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,3 @@
+from talaro.blueprints.health.views import blp
+
+__all__ = ["blp"]

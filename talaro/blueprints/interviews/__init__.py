@@ -1,0 +1,3 @@
+from talaro.blueprints.interviews.views import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,65 @@
+from marshmallow import Schema, fields, validate
+
+from talaro.models import InterviewStatus, Recommendation
+from talaro.schemas import PageArgsSchema, page_of
+
+DURATION = validate.Range(min=5, max=8 * 60)
+
+
+class FeedbackSchema(Schema):
+    rating = fields.Integer(required=True)
+    recommendation = fields.String(required=True)
+    notes = fields.String(required=True)
+    author_id = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class FeedbackInSchema(Schema):
+    rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    recommendation = fields.String(
+        required=True, validate=validate.OneOf([r.value for r in Recommendation])
+    )
+    notes = fields.String(load_default="", validate=validate.Length(max=20000))
+
+
+class InterviewSchema(Schema):
+    id = fields.String(required=True)
+    candidate_id = fields.String(required=True)
+    job_id = fields.String(required=True)
+    interviewer_id = fields.String(required=True)
+    scheduled_by_id = fields.String(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    duration_minutes = fields.Integer(required=True)
+    round = fields.String(required=True)
+    status = fields.String(required=True)
+    feedback = fields.Nested(FeedbackSchema, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+InterviewPageSchema = page_of(InterviewSchema)
+
+
+class InterviewCreateSchema(Schema):
+    candidate_id = fields.String(required=True)
+    job_id = fields.String(required=True)
+    interviewer_id = fields.String(required=True)
+    starts_at = fields.AwareDateTime(
+        required=True, metadata={"description": "ISO 8601 with an offset"}
+    )
+    duration_minutes = fields.Integer(required=True, validate=DURATION)
+    round = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class InterviewUpdateSchema(Schema):
+    interviewer_id = fields.String()
+    starts_at = fields.AwareDateTime()
+    duration_minutes = fields.Integer(validate=DURATION)
+    round = fields.String(validate=validate.Length(max=100))
+    status = fields.String(validate=validate.OneOf([s.value for s in InterviewStatus]))
+
+
+class InterviewListArgsSchema(PageArgsSchema):
+    candidate_id = fields.String()
+    status = fields.String(validate=validate.OneOf([s.value for s in InterviewStatus]))

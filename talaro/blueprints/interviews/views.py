@@ -1,0 +1,84 @@
+"""Interviews (`/api/interviews`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from talaro.permissions import Action, require, signed_in_user
+from talaro.services import interviews
+
+from .schemas import (
+    FeedbackInSchema,
+    FeedbackSchema,
+    InterviewCreateSchema,
+    InterviewListArgsSchema,
+    InterviewPageSchema,
+    InterviewSchema,
+    InterviewUpdateSchema,
+)
+
+blp = Blueprint("interviews", __name__, url_prefix="/api/interviews", description="Interviews")
+
+
+@blp.route("", methods=["POST"])
+@require(Action.INTERVIEW_SCHEDULE)
+@blp.arguments(InterviewCreateSchema)
+@blp.response(201, InterviewSchema)
+@blp.alt_response(409, description="The interviewer or the candidate is already booked then")
+def schedule(body: dict[str, Any]) -> Any:
+    """Schedule an interview."""
+    return interviews.schedule(signed_in_user(), body)
+
+
+@blp.route("", methods=["GET"])
+@require(Action.INTERVIEW_VIEW)
+@blp.arguments(InterviewListArgsSchema, location="query")
+@blp.response(200, InterviewPageSchema)
+def list_interviews(args: dict[str, Any]) -> Any:
+    """A page of interviews (interviewers see their own), soonest first."""
+    items, total = interviews.list_interviews(signed_in_user(), **args)
+    return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+
+
+@blp.route("/<interview_id>", methods=["GET"])
+@require(Action.INTERVIEW_VIEW)
+@blp.response(200, InterviewSchema)
+def get_interview(interview_id: str) -> Any:
+    """One interview with its feedback."""
+    return interviews.get_interview(signed_in_user(), interview_id)
+
+
+@blp.route("/<interview_id>", methods=["PATCH"])
+@require(Action.INTERVIEW_UPDATE)
+@blp.arguments(InterviewUpdateSchema)
+@blp.response(200, InterviewSchema)
+@blp.alt_response(409, description="The new time or interviewer clashes with another interview")
+def update_interview(body: dict[str, Any], interview_id: str) -> Any:
+    """Reschedule, reassign or cancel (`status: cancelled`)."""
+    interview = interviews.get_interview(signed_in_user(), interview_id, Action.INTERVIEW_UPDATE)
+    return interviews.update(interview, body)
+
+
+@blp.route("/<interview_id>/feedback", methods=["PUT"])
+@require(Action.INTERVIEW_FEEDBACK)
+@blp.arguments(FeedbackInSchema)
+@blp.response(200, FeedbackSchema)
+@blp.alt_response(409, description="The interview has not started or was cancelled")
+def put_feedback(body: dict[str, Any], interview_id: str) -> Any:
+    """Submit or edit feedback (the assigned interviewer, once the interview has started)."""
+    user = signed_in_user()
+    interview = interviews.get_interview(user, interview_id, Action.INTERVIEW_FEEDBACK)
+    feedback, _created = interviews.submit_feedback(user, interview, body)
+    return feedback
+
+
+@blp.route("/<interview_id>", methods=["DELETE"])
+@require(Action.INTERVIEW_DELETE)
+@blp.response(204)
+def delete_interview(interview_id: str) -> None:
+    """Delete an interview."""
+    interviews.delete(
+        interviews.get_interview(signed_in_user(), interview_id, Action.INTERVIEW_DELETE)
+    )

@@ -1,0 +1,3 @@
+from talaro.blueprints.jobs.views import blp
+
+__all__ = ["blp"]

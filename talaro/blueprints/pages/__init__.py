@@ -1,0 +1,3 @@
+from talaro.blueprints.pages.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,87 @@
+"""Signing in and out, and self-registration."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from talaro.blueprints.auth.schemas import LoginSchema, RegisterSchema
+from talaro.blueprints.pages import forms
+from talaro.blueprints.pages.views import bp
+from talaro.errors import Forbidden, ServiceError
+from talaro.services import accounts
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    target = target.strip().removesuffix("?")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Sign in with email and password, then go to a safe `next` or the dashboard."""
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or url_for("pages.dashboard"))
+    if request.method == "GET":
+        return render_template("account/login.html", next_url=next_url, values={}, errors={})
+    try:
+        data = forms.load(
+            LoginSchema(),
+            {"email": request.form.get("email", ""), "password": request.form.get("password", "")},
+        )
+        user = accounts.authenticate(data["email"], data["password"])
+    except ServiceError as exc:
+        return forms.failed(
+            exc,
+            "account/login.html",
+            next_url=next_url,
+            values={"email": request.form.get("email")},
+        )
+    login_user(user)
+    flash(f"Signed in as {user.name}.", "success")
+    return redirect(next_url or url_for("pages.dashboard"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Any:
+    """Create an account with the lowest-privilege role, and sign it in.
+
+    :raise 403: when registration is disabled (`TALARO_ALLOW_REGISTRATION`).
+    """
+    if not current_app.config["TALARO_ALLOW_REGISTRATION"]:
+        raise Forbidden("Registration is disabled", code="registration_disabled")
+    if request.method == "GET":
+        return render_template("account/register.html", values={}, errors={})
+    values = {name: request.form.get(name, "") for name in ("email", "password", "name")}
+    try:
+        data = forms.load(RegisterSchema(), values)
+        user = accounts.create_user(data["email"], data["password"], data["name"])
+    except ServiceError as exc:
+        values.pop("password")
+        return forms.failed(exc, "account/register.html", values=values)
+    login_user(user)
+    flash(f"Welcome, {user.name}. Your account is ready.", "success")
+    return redirect(url_for("pages.dashboard"))
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Any:
+    """End the session (a form post, so another site cannot sign you out)."""
+    logout_user()
+    flash("You are signed out.", "success")
+    return redirect(url_for("pages.login"))

@@ -1,0 +1,3 @@
+from talaro.blueprints.resumes.views import blp
+
+__all__ = ["blp"]

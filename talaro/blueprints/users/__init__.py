@@ -1,0 +1,3 @@
+from talaro.blueprints.users.views import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,181 @@
+"""Who may do what: the roles table of the product design, in one place.
+
+Role rules are checked by `require(action)` on views; object rules (own uploads,
+own scheduled interviews, assigned interviewer, interviewers see only the
+candidates they interview) by the `check_*` helpers and `visible_*` filters that
+the service layer calls. Every denial goes through `deny()`, whose reason is
+both the 403 body and (later) the security event.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask_login import current_user
+from sqlalchemy import Select, exists, select
+
+from talaro.errors import Forbidden, Unauthenticated
+from talaro.models import Candidate, Interview, Resume, Role, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Action(enum.StrEnum):
+    RESUME_UPLOAD = "resume upload"
+    RESUME_VIEW = "resume view"
+    RESUME_UPDATE = "resume update"
+    RESUME_DELETE = "resume delete"
+    CANDIDATE_VIEW = "candidate view"
+    JOB_CREATE = "job create"
+    JOB_UPDATE = "job update"
+    JOB_VIEW = "job view"
+    INTERVIEW_SCHEDULE = "interview scheduling"
+    INTERVIEW_VIEW = "interview view"
+    INTERVIEW_UPDATE = "interview update"
+    INTERVIEW_DELETE = "interview delete"
+    INTERVIEW_FEEDBACK = "interview feedback"
+    USER_MANAGE = "user management"
+    TOKEN_MANAGE = "token management"
+
+
+ADMIN, MANAGER, RECRUITER, INTERVIEWER = (
+    Role.ADMIN,
+    Role.HIRING_MANAGER,
+    Role.RECRUITER,
+    Role.INTERVIEWER,
+)
+EVERYONE = frozenset(Role)
+
+# Which roles may attempt each action at all; object rules narrow it further.
+ROLE_RULES: dict[Action, frozenset[Role]] = {
+    Action.RESUME_UPLOAD: frozenset({MANAGER, RECRUITER}),
+    Action.RESUME_VIEW: frozenset({MANAGER, RECRUITER, INTERVIEWER}),
+    Action.RESUME_UPDATE: frozenset({MANAGER, RECRUITER}),
+    Action.RESUME_DELETE: frozenset({MANAGER, RECRUITER}),
+    Action.CANDIDATE_VIEW: frozenset({MANAGER, RECRUITER, INTERVIEWER}),
+    Action.JOB_CREATE: frozenset({MANAGER}),
+    Action.JOB_UPDATE: frozenset({MANAGER}),
+    Action.JOB_VIEW: EVERYONE,
+    Action.INTERVIEW_SCHEDULE: frozenset({MANAGER, RECRUITER}),
+    Action.INTERVIEW_VIEW: frozenset({MANAGER, RECRUITER, INTERVIEWER}),
+    Action.INTERVIEW_UPDATE: frozenset({MANAGER, RECRUITER}),
+    Action.INTERVIEW_DELETE: frozenset({MANAGER, RECRUITER}),
+    # Any role may give feedback; only the assigned interviewer (an object rule).
+    Action.INTERVIEW_FEEDBACK: EVERYONE,
+    Action.USER_MANAGE: frozenset({ADMIN}),
+    Action.TOKEN_MANAGE: EVERYONE,
+}
+
+# Roles that may act on every object of a kind rather than only their own.
+SEES_ALL = frozenset({MANAGER, RECRUITER})
+CHANGES_ALL = frozenset({MANAGER})
+
+
+def deny(action: Action, reason: str) -> Forbidden:
+    """The single exit for a denial: a 403 carrying a reason a person can read."""
+    return Forbidden(reason, code="forbidden", details={"action": str(action)})
+
+
+def role_reason(role: str, action: Action) -> str:
+    return f'User role "{role}" not allowed for {action}'
+
+
+def authorize(user: User, action: Action) -> None:
+    """Raise 403 unless the user's role may attempt `action`."""
+    if user.role not in ROLE_RULES[action]:
+        raise deny(action, role_reason(user.role, action))
+
+
+def signed_in_user() -> User:
+    """The current user, or a 401 for a request without valid credentials."""
+    if not current_user.is_authenticated:
+        raise Unauthenticated("Sign in or send a valid API token to use this endpoint")
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def require(action: Action) -> Callable[[F], F]:
+    """Decorator: a signed-in user whose role may attempt `action` (401 / 403 otherwise)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            authorize(signed_in_user(), action)
+            return view(*args, **kwargs)
+
+        wrapped.required_action = action  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+# Object rules ---------------------------------------------------------------
+
+
+def _interviews_candidate(user: User, candidate_id: str) -> Any:
+    return exists().where(
+        Interview.candidate_id == candidate_id, Interview.interviewer_id == user.id
+    )
+
+
+def visible_resumes(query: Select[Any], user: User) -> Select[Any]:
+    if user.role in SEES_ALL:
+        return query
+    return query.where(_interviews_candidate(user, Resume.candidate_id))
+
+
+def visible_candidates(query: Select[Any], user: User) -> Select[Any]:
+    if user.role in SEES_ALL:
+        return query
+    return query.where(_interviews_candidate(user, Candidate.id))
+
+
+def visible_interviews(query: Select[Any], user: User) -> Select[Any]:
+    if user.role in SEES_ALL:
+        return query
+    return query.where(Interview.interviewer_id == user.id)
+
+
+def interviews_visible_to(user: User, interviews: Iterable[Interview]) -> list[Interview]:
+    """The interviews of a loaded collection that `user` may see."""
+    if user.role in SEES_ALL:
+        return list(interviews)
+    return [interview for interview in interviews if interview.interviewer_id == user.id]
+
+
+def _interviews(user: User, candidate_id: str) -> bool:
+    from talaro.extensions import db
+
+    return bool(db.session.scalar(select(_interviews_candidate(user, candidate_id))))
+
+
+def check_candidate(user: User, candidate: Candidate, action: Action) -> None:
+    authorize(user, action)
+    if user.role not in SEES_ALL and not _interviews(user, candidate.id):
+        raise deny(action, "Interviewers may only see candidates they interview")
+
+
+def check_resume(user: User, resume: Resume, action: Action) -> None:
+    authorize(user, action)
+    if action is Action.RESUME_VIEW:
+        if user.role not in SEES_ALL and not _interviews(user, resume.candidate_id):
+            raise deny(action, "Interviewers may only see resumes of candidates they interview")
+        return
+    if user.role not in CHANGES_ALL and resume.uploaded_by_id != user.id:
+        raise deny(action, f'User role "{user.role}" may only change resumes they uploaded')
+
+
+def check_interview(user: User, interview: Interview, action: Action) -> None:
+    if action is Action.INTERVIEW_FEEDBACK:
+        if interview.interviewer_id != user.id:
+            raise deny(action, "Only the assigned interviewer may submit feedback")
+        return
+    authorize(user, action)
+    if action is Action.INTERVIEW_VIEW:
+        if user.role not in SEES_ALL and interview.interviewer_id != user.id:
+            raise deny(action, "Interviewers may only see their own interviews")
+        return
+    if user.role not in CHANGES_ALL and interview.scheduled_by_id != user.id:
+        raise deny(action, f'User role "{user.role}" may only change interviews they scheduled')

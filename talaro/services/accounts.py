@@ -1,0 +1,146 @@
+"""Users, sign-in and API tokens: the rules shared by the API, the pages and the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+
+from talaro.errors import Conflict, Invalid, NotFound, Unauthenticated
+from talaro.extensions import db
+from talaro.models import ApiToken, Role, User, utcnow
+from talaro.services.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+
+TOKEN_PREFIX = "tlr_"
+# One message for unknown user, wrong password and inactive user: never tell which.
+BAD_CREDENTIALS = "Invalid email or password"
+
+
+def normalise_email(email: str) -> str:
+    """Validate an address's syntax and return it lower-cased (no DNS lookup)."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise Invalid("Invalid email address", details={"fields": {"email": [str(exc)]}}) from exc
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters",
+            details={"fields": {"password": ["too short"]}},
+        )
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def get_user(user_id: str) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+def create_user(email: str, password: str, name: str, role: Role = Role.INTERVIEWER) -> User:
+    """Create a user; 409 when the email is taken (compared case-insensitively)."""
+    email = normalise_email(email)
+    check_password_strength(password)
+    if find_user_by_email(email) is not None:
+        raise Conflict("A user with this email already exists", code="email_taken")
+    user = User(
+        email=email, name=name.strip() or email, password_hash=hash_password(password), role=role
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user these credentials belong to, or 401 with one uniform message."""
+    user = find_user_by_email(email) if email else None
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        raise Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.session.commit()
+    return user
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.created_at)))
+
+
+def update_user(
+    user: User, *, role: str | None = None, active: bool | None = None, acting: User | None = None
+) -> User:
+    """Change a user's role or active flag; an admin cannot lock themself out."""
+    if (
+        acting is not None
+        and acting.id == user.id
+        and ((role is not None and role != Role.ADMIN) or active is False)
+    ):
+        raise Conflict("Admins cannot demote or deactivate themselves", code="self_lockout")
+    if role is not None:
+        user.role = Role(role)
+    if active is not None:
+        user.active = active
+    db.session.commit()
+    return user
+
+
+# API tokens ------------------------------------------------------------------
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token; the secret is returned once and only its hash is stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_token_digest(secret))
+    db.session.add(token)
+    db.session.commit()
+    return token, secret
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    query = (
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at)
+    )
+    return list(db.session.scalars(query))
+
+
+def revoke_token(user: User, token_id: str) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    # Another user's token is reported exactly like a missing one.
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        raise NotFound("Token not found")
+    token.revoked_at = utcnow()
+    db.session.commit()
+    return token
+
+
+def user_for_token(secret: str, now: datetime | None = None) -> User | None:
+    """The active user owning a live token, updating its last-used time; else None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(secret)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    token.last_used_at = now or utcnow()
+    db.session.commit()
+    return token.user

@@ -1,0 +1,183 @@
+"""Interviews: scheduling without double bookings, changes, feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from talaro.errors import Conflict, Invalid, NotFound
+from talaro.extensions import db
+from talaro.models import (
+    Candidate,
+    Feedback,
+    Interview,
+    InterviewStatus,
+    Job,
+    User,
+    utcnow,
+)
+from talaro.permissions import Action, check_interview, visible_interviews
+
+
+def _must_exist(model: type[Any], ident: str, field: str) -> Any:
+    row = db.session.get(model, ident)
+    if row is None:
+        raise Invalid(
+            f"Unknown {field.removesuffix('_id')}", details={"fields": {field: ["not found"]}}
+        )
+    return row
+
+
+def _interviewer(user_id: str) -> User:
+    user = _must_exist(User, user_id, "interviewer_id")
+    if not user.active:
+        raise Invalid(
+            "The interviewer is deactivated", details={"fields": {"interviewer_id": ["inactive"]}}
+        )
+    return user
+
+
+def find_overlapping_interviews(
+    *,
+    interviewer_id: str,
+    candidate_id: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude_id: str | None = None,
+) -> list[Interview]:
+    """Scheduled interviews of this interviewer or candidate that overlap [starts_at, ends_at)."""
+    query = select(Interview).where(
+        Interview.status == InterviewStatus.SCHEDULED,
+        or_(Interview.interviewer_id == interviewer_id, Interview.candidate_id == candidate_id),
+        Interview.starts_at < ends_at,
+        Interview.ends_at > starts_at,
+    )
+    if exclude_id is not None:
+        query = query.where(Interview.id != exclude_id)
+    return list(db.session.scalars(query.order_by(Interview.starts_at)))
+
+
+def _refuse_double_booking(interview: Interview) -> None:
+    # Lock both people's rows (PostgreSQL) so two concurrent bookings are checked one at a time.
+    db.session.execute(select(User.id).where(User.id == interview.interviewer_id).with_for_update())
+    db.session.execute(
+        select(Candidate.id).where(Candidate.id == interview.candidate_id).with_for_update()
+    )
+    clashes = find_overlapping_interviews(
+        interviewer_id=interview.interviewer_id,
+        candidate_id=interview.candidate_id,
+        starts_at=interview.starts_at,
+        ends_at=interview.ends_at,
+        exclude_id=interview.id,
+    )
+    if clashes:
+        clash = clashes[0]
+        who = "interviewer" if clash.interviewer_id == interview.interviewer_id else "candidate"
+        db.session.rollback()
+        raise Conflict(
+            f"The {who} already has an interview from {clash.starts_at.isoformat()} "
+            f"to {clash.ends_at.isoformat()}",
+            code="schedule_conflict",
+            details={"conflicting_interview_id": clash.id, "who": who},
+        )
+
+
+def schedule(user: User, data: dict[str, Any]) -> Interview:
+    """Book an interview; 409 when the interviewer or candidate is already booked then."""
+    candidate = _must_exist(Candidate, data["candidate_id"], "candidate_id")
+    job = _must_exist(Job, data["job_id"], "job_id")
+    interviewer = _interviewer(data["interviewer_id"])
+    starts_at = data["starts_at"]
+    interview = Interview(
+        candidate_id=candidate.id,
+        job_id=job.id,
+        interviewer_id=interviewer.id,
+        scheduled_by_id=user.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=data["duration_minutes"]),
+        duration_minutes=data["duration_minutes"],
+        round=data.get("round", ""),
+        status=InterviewStatus.SCHEDULED,
+    )
+    _refuse_double_booking(interview)
+    db.session.add(interview)
+    db.session.commit()
+    return interview
+
+
+def get_interview(
+    user: User, interview_id: str, action: Action = Action.INTERVIEW_VIEW
+) -> Interview:
+    interview = db.session.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound("Interview not found")
+    check_interview(user, interview, action)
+    return interview
+
+
+def list_interviews(
+    user: User,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    candidate_id: str | None = None,
+    status: str | None = None,
+) -> tuple[list[Interview], int]:
+    query = visible_interviews(select(Interview), user)
+    if candidate_id:
+        query = query.where(Interview.candidate_id == candidate_id)
+    if status:
+        query = query.where(Interview.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.session.scalars(
+        query.order_by(Interview.starts_at, Interview.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return list(items), total
+
+
+def update(interview: Interview, changes: dict[str, Any]) -> Interview:
+    """Reschedule, reassign, change the round, cancel or reinstate."""
+    if "interviewer_id" in changes:
+        interview.interviewer_id = _interviewer(changes["interviewer_id"]).id
+    if "starts_at" in changes:
+        interview.starts_at = changes["starts_at"]
+    if "duration_minutes" in changes:
+        interview.duration_minutes = changes["duration_minutes"]
+    interview.ends_at = interview.starts_at + timedelta(minutes=interview.duration_minutes)
+    if "round" in changes:
+        interview.round = changes["round"]
+    if "status" in changes:
+        interview.status = changes["status"]
+    if interview.status == InterviewStatus.SCHEDULED:
+        _refuse_double_booking(interview)
+    db.session.commit()
+    return interview
+
+
+def delete(interview: Interview) -> None:
+    db.session.delete(interview)
+    db.session.commit()
+
+
+def submit_feedback(
+    user: User, interview: Interview, data: dict[str, Any]
+) -> tuple[Feedback, bool]:
+    """Create or edit the one feedback of an interview; returns it and whether it is new."""
+    if interview.status == InterviewStatus.CANCELLED:
+        raise Conflict("The interview was cancelled", code="interview_cancelled")
+    if utcnow() < interview.starts_at:
+        raise Conflict("Feedback opens when the interview starts", code="interview_not_started")
+    feedback = interview.feedback
+    created = feedback is None
+    if created:
+        feedback = Feedback(interview=interview, author_id=user.id)
+        db.session.add(feedback)
+    feedback.rating = data["rating"]
+    feedback.recommendation = data["recommendation"]
+    feedback.notes = data.get("notes", "")
+    db.session.commit()
+    return feedback, created

@@ -1,0 +1,133 @@
+"""Sign-in, sessions, CSRF and API tokens."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from talaro.extensions import db
+from talaro.models import ApiToken, Role
+from tests.factories import PASSWORD, Factory
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> dict:
+    response = client.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_register_creates_lowest_privilege_user_with_case_insensitive_email(client) -> None:
+    body = {"email": "Ada@Example.com", "password": "long enough pw", "name": "Ada"}
+    response = client.post("/api/auth/register", json=body)
+    assert response.status_code == 201
+    assert response.json["role"] == "INTERVIEWER"
+    assert response.json["email"] == "ada@example.com"
+    again = client.post("/api/auth/register", json={**body, "email": "ADA@example.com"})
+    assert again.status_code == 409
+    assert again.json["error"]["code"] == "email_taken"
+
+
+def test_register_can_be_disabled(app, client) -> None:
+    app.config["TALARO_ALLOW_REGISTRATION"] = False
+    body = {"email": "x@example.com", "password": "long enough pw", "name": "X"}
+    response = client.post("/api/auth/register", json=body)
+    assert response.status_code == 403
+    assert response.json["error"]["message"] == "Registration is disabled"
+
+
+def test_login_sets_httponly_samesite_session_and_me_returns_user(client, make: Factory) -> None:
+    user = make.user(Role.RECRUITER)
+    response = client.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert response.json["user"]["id"] == user.id
+    assert response.json["csrf_token"]
+    assert client.get("/api/auth/me").json["email"] == user.email
+
+
+def test_unknown_user_wrong_password_and_inactive_user_get_the_same_answer(
+    client, make: Factory
+) -> None:
+    active = make.user(Role.RECRUITER)
+    inactive = make.user(Role.RECRUITER, active=False)
+    answers = [
+        client.post("/api/auth/login", json={"email": "nobody@example.com", "password": "x"}),
+        client.post("/api/auth/login", json={"email": active.email, "password": "wrong pw"}),
+        client.post("/api/auth/login", json={"email": inactive.email, "password": PASSWORD}),
+    ]
+    assert {r.status_code for r in answers} == {401}
+    assert {r.json["error"]["message"] for r in answers} == {"Invalid email or password"}
+
+
+def test_session_json_calls_need_the_csrf_token(client, make: Factory) -> None:
+    user = make.user(Role.HIRING_MANAGER)
+    token = login(client, user.email)["csrf_token"]
+    refused = client.post("/api/jobs", json={"title": "Designer"})
+    assert refused.status_code == 400
+    assert refused.json["error"]["code"] == "csrf_failed"
+    ok = client.post("/api/jobs", json={"title": "Designer"}, headers={"X-CSRFToken": token})
+    assert ok.status_code == 201
+    fresh = client.get("/api/auth/csrf").json["csrf_token"]
+    assert client.post("/api/auth/logout", headers={"X-CSRFToken": fresh}).status_code == 204
+    assert client.get("/api/auth/me").status_code == 401
+
+
+def test_token_is_shown_once_stored_hashed_and_revocable(client, make: Factory, app) -> None:
+    user = make.user(Role.RECRUITER)
+    csrf = login(client, user.email)["csrf_token"]
+    created = client.post("/api/auth/tokens", json={"name": "ci"}, headers={"X-CSRFToken": csrf})
+    assert created.status_code == 201
+    secret = created.json["token"]
+    listed = client.get("/api/auth/tokens").json
+    assert [t["name"] for t in listed] == ["ci"]
+    assert "token" not in listed[0]
+    with app.app_context():
+        hashes = list(db.session.scalars(select(ApiToken.token_hash)))
+    assert secret not in hashes and len(hashes) == 1
+
+    api = app.test_client()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    me = api.get("/api/auth/me", headers=bearer)
+    assert me.status_code == 200 and me.json["id"] == user.id
+    assert "Set-Cookie" not in me.headers  # token clients get no session
+    # Bearer requests need no CSRF token.
+    token_id = created.json["id"]
+    assert api.delete(f"/api/auth/tokens/{token_id}", headers=bearer).status_code == 204
+    assert api.get("/api/auth/me", headers=bearer).status_code == 401
+
+
+def test_a_user_cannot_revoke_someone_elses_token(as_role, make: Factory) -> None:
+    owner = as_role(Role.RECRUITER)
+    other = as_role(Role.RECRUITER)
+    token_id = owner.post("/api/auth/tokens", json={"name": "mine"}).json["id"]
+    assert other.delete(f"/api/auth/tokens/{token_id}").status_code == 404
+    assert owner.delete(f"/api/auth/tokens/{token_id}").status_code == 204
+
+
+def test_garbage_bearer_tokens_are_401(client) -> None:
+    for header in ["Bearer nope", "Bearer tlr_unknown", "Basic abc", "Bearer "]:
+        response = client.get("/api/auth/me", headers={"Authorization": header})
+        assert response.status_code == 401
+        assert response.json["error"]["code"] == "authentication_required"
+
+
+def test_deactivated_users_token_stops_working(as_role, app) -> None:
+    recruiter = as_role(Role.RECRUITER)
+    admin = as_role(Role.ADMIN)
+    assert recruiter.get("/api/auth/me").status_code == 200
+    response = admin.patch(f"/api/users/{recruiter.user.id}", json={"active": False})
+    assert response.status_code == 200 and response.json["active"] is False
+    assert recruiter.get("/api/auth/me").status_code == 401
+
+
+def test_admin_grants_roles_but_cannot_demote_themself(as_role) -> None:
+    admin = as_role(Role.ADMIN)
+    target = as_role(Role.INTERVIEWER)
+    granted = admin.patch(f"/api/users/{target.user.id}", json={"role": "RECRUITER"})
+    assert granted.status_code == 200 and granted.json["role"] == "RECRUITER"
+    assert target.get("/api/resumes").status_code == 200
+    users = admin.get("/api/users").json
+    assert {u["id"] for u in users} >= {admin.user.id, target.user.id}
+    self_demote = admin.patch(f"/api/users/{admin.user.id}", json={"role": "RECRUITER"})
+    assert self_demote.status_code == 409

@@ -1,0 +1,121 @@
+"""Shared fixtures: an app per test on a real database, clients per role, data factories."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from talaro import create_app
+from talaro.config import normalise_database_url
+from talaro.extensions import db
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("TALARO_REQUIRE_SERVICES") == "1"
+POSTGRES_URL = os.environ.get(
+    "TALARO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a laptop without the service; fail in CI, where it must be there."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (TALARO_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def base_config(**overrides: Any) -> dict[str, Any]:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-only-" + uuid.uuid4().hex,
+        "TALARO_MAX_FILE_SIZE": 512 * 1024,
+        "TALARO_MAX_BULK_FILES": 10,
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    admin_url = normalise_database_url(POSTGRES_URL)
+    name = f"talaro_test_{uuid.uuid4().hex[:12]}"
+    try:
+        engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}")
+    parts = urlsplit(admin_url)
+    url = urlunsplit(parts._replace(path=f"/{name}"))
+    yield url
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _sqlite_app(tmp_path: Any) -> Iterator[Flask]:
+    app = create_app(base_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/test.sqlite"))
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+_postgres_schema_ready: set[str] = set()
+
+
+def _postgres_app(url: str) -> Iterator[Flask]:
+    app = create_app(base_config(SQLALCHEMY_DATABASE_URI=url))
+    with app.app_context():
+        if url not in _postgres_schema_ready:
+            db.create_all()
+            _postgres_schema_ready.add(url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def backend() -> str:
+    """The database under test; tests/blueprints runs every test on both."""
+    return "sqlite"
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, backend: str, tmp_path: Any) -> Iterator[Flask]:
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_database")
+        yield from _postgres_app(url)
+    else:
+        yield from _sqlite_app(tmp_path)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app: Flask) -> factories.Factory:
+    """Data factories bound to the app: `make.user(role)`, `make.job()`, `make.resume()`..."""
+    return factories.Factory(app)
+
+
+@pytest.fixture
+def as_role(app: Flask, make: factories.Factory) -> factories.RoleClients:
+    """`as_role("RECRUITER")` is an API client signed in with a fresh user's bearer token."""
+    return factories.RoleClients(app, make)
