@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from talaro import config as settings
+from talaro import telemetry
 from talaro.errors import init_error_handlers
 from talaro.extensions import api, db, migrate
 
@@ -21,6 +23,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     init_config(app, config)
     init_database(app)
+    init_proxies(app)
+    init_telemetry(app)
     init_auth(app)
     init_api(app)
     init_pages(app)
@@ -54,6 +58,19 @@ def init_database(app: Flask) -> None:
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+
+
+def init_proxies(app: Flask) -> None:
+    """Behind TALARO_TRUSTED_PROXIES proxies, take the client address from X-Forwarded-For;
+    with none (the default) a client cannot spoof it."""
+    hops = app.config["TALARO_TRUSTED_PROXIES"]
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
+def init_telemetry(app: Flask) -> None:
+    # Before the auth hooks: a request they refuse still gets its server span.
+    telemetry.init_app(app)
 
 
 def init_auth(app: Flask) -> None:

@@ -15,6 +15,8 @@ from talaro.errors import error_response, wants_json
 from talaro.extensions import csrf, db, login_manager
 from talaro.models import User
 from talaro.services import accounts
+from talaro.telemetry import events
+from talaro.telemetry.context import remember_user
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # JSON calls that need no CSRF token: they create the session rather than ride on one.
@@ -25,7 +27,7 @@ CSRF_FREE_ENDPOINTS = frozenset({"auth.login", "auth.register"})
 def load_session_user(user_id: str) -> User | None:
     user = db.session.get(User, user_id)
     if user is not None:
-        g.auth_method = "session"
+        remember_user(user, "session")
     return user
 
 
@@ -37,14 +39,16 @@ def load_token_user(req: Request) -> User | None:
         return None
     user = accounts.user_for_token(secret.strip())
     if user is not None:
-        g.auth_method = "token"
+        remember_user(user, "token")
     return user
 
 
 @login_manager.unauthorized_handler
 def unauthorized() -> Any:
+    message = "Sign in or send a valid API token to use this endpoint"
+    events.authentication_required(message)
     if wants_json():
-        return error_response(401, "Sign in or send a valid API token to use this endpoint")
+        return error_response(401, message)
     return redirect(url_for("pages.login", next=request.full_path))
 
 

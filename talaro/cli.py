@@ -28,7 +28,7 @@ ROLE_CHOICE = click.Choice([r.value for r in Role], case_sensitive=False)
 def create_user(email: str, role: str, name: str, password: str) -> None:
     """Create a user with ROLE (the first ADMIN comes from here)."""
     try:
-        user = accounts.create_user(email, password, name or email, Role(role.upper()))
+        user = accounts.create_user(email, password, name or email, Role(role.upper()), via="cli")
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created {user.email} ({user.role}), id {user.id}")

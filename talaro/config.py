@@ -44,10 +44,40 @@ def from_environment() -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": _bool_env("TALARO_SECURE_COOKIES", False),
         "REMEMBER_COOKIE_SECURE": _bool_env("TALARO_SECURE_COOKIES", False),
     }
+    settings.update(telemetry_from_environment())
     if os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
+    return settings
+
+
+def telemetry_from_environment() -> dict[str, Any]:
+    """Telemetry settings: the standard OTEL_* variables plus Talaro's own."""
+    env = os.environ.get
+    settings: dict[str, Any] = {
+        "TALARO_TELEMETRY_ENABLED": not _bool_env("OTEL_SDK_DISABLED", False),
+        "TALARO_ENVIRONMENT": env("TALARO_ENV", "development"),
+        "TALARO_TELEMETRY_DIR": env("TALARO_TELEMETRY_DIR", "logs"),
+        "TALARO_TELEMETRY_MAX_BYTES": _int_env("TALARO_TELEMETRY_MAX_BYTES", 50 * 1024 * 1024),
+        "TALARO_TELEMETRY_BACKUPS": _int_env("TALARO_TELEMETRY_BACKUPS", 5),
+        # auto: files unless an OTLP endpoint is set; always: files as well; never.
+        "TALARO_TELEMETRY_FILES": env("TALARO_TELEMETRY_FILES", "auto"),
+        "TALARO_TELEMETRY_USER_IDENTITY": env("TALARO_TELEMETRY_USER_IDENTITY", "email"),
+        "TALARO_TELEMETRY_EXCLUDED_PATHS": env(
+            "TALARO_TELEMETRY_EXCLUDED_PATHS", "/healthz$,/readyz$,/static/"
+        ),
+        "TALARO_TELEMETRY_DB_SPANS": _bool_env("TALARO_TELEMETRY_DB_SPANS", True),
+        "TALARO_TELEMETRY_QUEUE_SIZE": _int_env("OTEL_BLRP_MAX_QUEUE_SIZE", 2048),
+        "TALARO_METRIC_EXPORT_INTERVAL_MS": _int_env("OTEL_METRIC_EXPORT_INTERVAL", 60_000),
+        "TALARO_TELEMETRY_SHUTDOWN_TIMEOUT": float(env("TALARO_TELEMETRY_SHUTDOWN_TIMEOUT", "5")),
+        "TALARO_TELEMETRY_SIGTERM": _bool_env("TALARO_TELEMETRY_SIGTERM", True),
+        "TALARO_TRUSTED_PROXIES": _int_env("TALARO_TRUSTED_PROXIES", 0),
+        "OTEL_EXPORTER_OTLP_PROTOCOL": env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+    }
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "TALARO_TELEMETRY_HASH_KEY"):
+        if env(name):
+            settings[name] = env(name)
     return settings
 
 

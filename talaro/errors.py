@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from talaro.extensions import db
+from talaro.telemetry import events
 
 STATUS_CODES = {
     400: "bad_request",
@@ -117,9 +118,12 @@ def handle_http_exception(error: HTTPException) -> Any:
         return _respond(400, f"CSRF check failed: {error.description}", "csrf_failed")
     if status == 422 and "messages" in data:
         message, fields = _validation_message(data["messages"])
+        events.input_rejected(message, list(fields))
         return _respond(422, message, "validation_error", {"fields": fields})
     if status == 400 and "messages" in data:  # webargs could not parse the body
-        return _respond(400, "The request body is not valid JSON", "malformed_json")
+        message = "The request body is not valid JSON"
+        events.input_rejected(message, [])
+        return _respond(400, message, "malformed_json")
     if status in SHORT_MESSAGES:
         return _respond(status, SHORT_MESSAGES[status], None)
     message = data.get("message") or error.description or STATUS_CODES.get(status, "Error")
@@ -127,6 +131,8 @@ def handle_http_exception(error: HTTPException) -> Any:
 
 
 def handle_service_error(error: ServiceError) -> Any:
+    if isinstance(error, Invalid) and isinstance(error.details, dict) and "fields" in error.details:
+        events.input_rejected(error.message, list(error.details["fields"]))
     return _respond(error.status, error.message, error.code, error.details)
 
 
@@ -134,6 +140,7 @@ def handle_unexpected(error: Exception) -> Any:
     # Never show internals; never leave a half-done transaction behind.
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
+    events.unhandled_error(error)
     return _respond(500, "An unexpected error occurred", "internal_error")
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Select, exists, select
 
 from talaro.errors import Forbidden, Unauthenticated
 from talaro.models import Candidate, Interview, Resume, Role, User
+from talaro.telemetry import events
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,8 +75,9 @@ SEES_ALL = frozenset({MANAGER, RECRUITER})
 CHANGES_ALL = frozenset({MANAGER})
 
 
-def deny(action: Action, reason: str) -> Forbidden:
-    """The single exit for a denial: a 403 carrying a reason a person can read."""
+def deny(action: Action, reason: str, target: dict[str, str] | None = None) -> Forbidden:
+    """The single exit for a denial: an `authz_fail` event and a 403, with one reason."""
+    events.permission_denied(str(action), reason, target)
     return Forbidden(reason, code="forbidden", details={"action": str(action)})
 
 
@@ -92,7 +94,9 @@ def authorize(user: User, action: Action) -> None:
 def signed_in_user() -> User:
     """The current user, or a 401 for a request without valid credentials."""
     if not current_user.is_authenticated:
-        raise Unauthenticated("Sign in or send a valid API token to use this endpoint")
+        message = "Sign in or send a valid API token to use this endpoint"
+        events.authentication_required(message)
+        raise Unauthenticated(message)
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
@@ -154,28 +158,37 @@ def _interviews(user: User, candidate_id: str) -> bool:
 def check_candidate(user: User, candidate: Candidate, action: Action) -> None:
     authorize(user, action)
     if user.role not in SEES_ALL and not _interviews(user, candidate.id):
-        raise deny(action, "Interviewers may only see candidates they interview")
+        raise deny(
+            action,
+            "Interviewers may only see candidates they interview",
+            {"candidate.id": candidate.id},
+        )
 
 
 def check_resume(user: User, resume: Resume, action: Action) -> None:
     authorize(user, action)
+    target = {"resume.id": resume.id, "candidate.id": resume.candidate_id}
     if action is Action.RESUME_VIEW:
         if user.role not in SEES_ALL and not _interviews(user, resume.candidate_id):
-            raise deny(action, "Interviewers may only see resumes of candidates they interview")
+            reason = "Interviewers may only see resumes of candidates they interview"
+            raise deny(action, reason, target)
         return
     if user.role not in CHANGES_ALL and resume.uploaded_by_id != user.id:
-        raise deny(action, f'User role "{user.role}" may only change resumes they uploaded')
+        reason = f'User role "{user.role}" may only change resumes they uploaded'
+        raise deny(action, reason, target)
 
 
 def check_interview(user: User, interview: Interview, action: Action) -> None:
+    target = {"interview.id": interview.id}
     if action is Action.INTERVIEW_FEEDBACK:
         if interview.interviewer_id != user.id:
-            raise deny(action, "Only the assigned interviewer may submit feedback")
+            raise deny(action, "Only the assigned interviewer may submit feedback", target)
         return
     authorize(user, action)
     if action is Action.INTERVIEW_VIEW:
         if user.role not in SEES_ALL and interview.interviewer_id != user.id:
-            raise deny(action, "Interviewers may only see their own interviews")
+            raise deny(action, "Interviewers may only see their own interviews", target)
         return
     if user.role not in CHANGES_ALL and interview.scheduled_by_id != user.id:
-        raise deny(action, f'User role "{user.role}" may only change interviews they scheduled')
+        reason = f'User role "{user.role}" may only change interviews they scheduled'
+        raise deny(action, reason, target)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from talaro import create_app
+from talaro import create_app, telemetry
 from talaro.config import normalise_database_url
 from talaro.extensions import db
 from tests import factories
@@ -32,15 +32,29 @@ def unavailable(reason: str) -> None:
 
 
 def base_config(**overrides: Any) -> dict[str, Any]:
+    """Settings for a test app; telemetry stays off unless a test turns it on."""
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-only-" + uuid.uuid4().hex,
         "TALARO_MAX_FILE_SIZE": 512 * 1024,
         "TALARO_MAX_BULK_FILES": 10,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "TALARO_TELEMETRY_ENABLED": False,
+        "TALARO_TELEMETRY_SIGTERM": False,
     }
     config.update(overrides)
     return config
+
+
+def telemetry_config(folder: Any, **overrides: Any) -> dict[str, Any]:
+    """Telemetry on, written to files in `folder` (the embedded default)."""
+    return {
+        "TALARO_TELEMETRY_ENABLED": True,
+        "TALARO_TELEMETRY_DIR": str(folder),
+        "TALARO_TELEMETRY_FILES": "auto",
+        "TALARO_METRIC_EXPORT_INTERVAL_MS": 3_600_000,  # tests flush explicitly
+        **overrides,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -63,10 +77,16 @@ def postgres_database() -> Iterator[str]:
 
 
 def _sqlite_app(tmp_path: Any) -> Iterator[Flask]:
-    app = create_app(base_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/test.sqlite"))
+    app = create_app(
+        base_config(
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/test.sqlite",
+            **telemetry_config(tmp_path / "logs"),
+        )
+    )
     with app.app_context():
         db.create_all()
     yield app
+    telemetry.shutdown(app)
     with app.app_context():
         db.engine.dispose()
 
@@ -74,13 +94,16 @@ def _sqlite_app(tmp_path: Any) -> Iterator[Flask]:
 _postgres_schema_ready: set[str] = set()
 
 
-def _postgres_app(url: str) -> Iterator[Flask]:
-    app = create_app(base_config(SQLALCHEMY_DATABASE_URI=url))
+def _postgres_app(url: str, tmp_path: Any) -> Iterator[Flask]:
+    app = create_app(
+        base_config(SQLALCHEMY_DATABASE_URI=url, **telemetry_config(tmp_path / "logs"))
+    )
     with app.app_context():
         if url not in _postgres_schema_ready:
             db.create_all()
             _postgres_schema_ready.add(url)
     yield app
+    telemetry.shutdown(app)
     with app.app_context():
         db.session.remove()
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
@@ -99,7 +122,7 @@ def backend() -> str:
 def app(request: pytest.FixtureRequest, backend: str, tmp_path: Any) -> Iterator[Flask]:
     if backend == "postgresql":
         url = request.getfixturevalue("postgres_database")
-        yield from _postgres_app(url)
+        yield from _postgres_app(url, tmp_path)
     else:
         yield from _sqlite_app(tmp_path)
 

@@ -26,7 +26,7 @@ def test_secret_key_is_generated_once_and_kept_private(tmp_path) -> None:
 
 def test_database_url_from_environment_uses_psycopg(monkeypatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db:5432/talaro")
-    app = create_app({"SECRET_KEY": "x"})
+    app = create_app(base_config())
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db:5432/talaro"
 
 

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask_login import login_user, logout_user
 from sqlalchemy import select
 
 from talaro.errors import Conflict, Invalid, NotFound, Unauthenticated
@@ -18,6 +19,9 @@ from talaro.services.passwords import (
     needs_rehash,
     verify_password,
 )
+from talaro.telemetry import events
+from talaro.telemetry.context import forget_user, remember_user
+from talaro.telemetry.spans import span
 
 TOKEN_PREFIX = "tlr_"
 # One message for unknown user, wrong password and inactive user: never tell which.
@@ -51,30 +55,63 @@ def get_user(user_id: str) -> User:
     return user
 
 
-def create_user(email: str, password: str, name: str, role: Role = Role.INTERVIEWER) -> User:
+def create_user(
+    email: str,
+    password: str,
+    name: str,
+    role: Role = Role.INTERVIEWER,
+    *,
+    via: str = "registration",
+) -> User:
     """Create a user; 409 when the email is taken (compared case-insensitively)."""
-    email = normalise_email(email)
-    check_password_strength(password)
-    if find_user_by_email(email) is not None:
-        raise Conflict("A user with this email already exists", code="email_taken")
-    user = User(
-        email=email, name=name.strip() or email, password_hash=hash_password(password), role=role
-    )
-    db.session.add(user)
-    db.session.commit()
+    with events.recorded("user_created", **{"talaro.via": via}) as details:
+        email = normalise_email(email)
+        check_password_strength(password)
+        if find_user_by_email(email) is not None:
+            raise Conflict("A user with this email already exists", code="email_taken")
+        user = User(
+            email=email,
+            name=name.strip() or email,
+            password_hash=hash_password(password),
+            role=role,
+        )
+        db.session.add(user)
+        db.session.commit()
+        details.update({"target.user.id": user.id, "target.user.roles": [user.role]})
     return user
 
 
 def authenticate(email: str, password: str) -> User:
-    """The user these credentials belong to, or 401 with one uniform message."""
+    """The user these credentials belong to, or 401 with one uniform message.
+
+    Unknown user, wrong password and inactive account cost the same and answer the
+    same; only the security event says which (and whether the account exists).
+    """
     user = find_user_by_email(email) if email else None
-    ok = verify_password(user.password_hash if user else None, password)
+    with span("password.verify"):
+        ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
+        reason = "unknown user" if user is None else "wrong password" if not ok else "inactive"
+        events.login_failed(email, reason, account_exists=user is not None)
         raise Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         db.session.commit()
+    events.login_succeeded(user)
     return user
+
+
+def start_session(user: User) -> None:
+    """Sign `user` in with the session cookie (after `authenticate`)."""
+    login_user(user)
+    remember_user(user, "session")
+
+
+def end_session() -> None:
+    """Sign out of the session cookie."""
+    events.session_ended("logout")
+    logout_user()
+    forget_user()
 
 
 def list_users() -> list[User]:
@@ -91,11 +128,16 @@ def update_user(
         and ((role is not None and role != Role.ADMIN) or active is False)
     ):
         raise Conflict("Admins cannot demote or deactivate themselves", code="self_lockout")
-    if role is not None:
+    changes: dict[str, object] = {}
+    if role is not None and role != user.role:
+        changes["role"] = f"{user.role}->{role}"
         user.role = Role(role)
-    if active is not None:
+    if active is not None and active != user.active:
+        changes["active"] = active
         user.active = active
     db.session.commit()
+    if changes:
+        events.authz_changed(user, changes, via="api" if acting is not None else "cli")
     return user
 
 
@@ -112,6 +154,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken(user_id=user.id, name=name, token_hash=_token_digest(secret))
     db.session.add(token)
     db.session.commit()
+    events.token_created(token)
     return token, secret
 
 
@@ -125,12 +168,13 @@ def list_tokens(user: User) -> list[ApiToken]:
 
 
 def revoke_token(user: User, token_id: str) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
-    # Another user's token is reported exactly like a missing one.
-    if token is None or token.user_id != user.id or token.revoked_at is not None:
-        raise NotFound("Token not found")
-    token.revoked_at = utcnow()
-    db.session.commit()
+    with events.recorded("authn_token_revoked", **{"talaro.token.id": token_id}):
+        token = db.session.get(ApiToken, token_id)
+        # Another user's token is reported exactly like a missing one.
+        if token is None or token.user_id != user.id or token.revoked_at is not None:
+            raise NotFound("Token not found")
+        token.revoked_at = utcnow()
+        db.session.commit()
     return token
 
 
@@ -139,7 +183,10 @@ def user_for_token(secret: str, now: datetime | None = None) -> User | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(secret)))
-    if token is None or token.revoked_at is not None or not token.user.active:
+    if token is not None and token.revoked_at is not None:
+        events.token_reused(token)
+        return None
+    if token is None or not token.user.active:
         return None
     token.last_used_at = now or utcnow()
     db.session.commit()

@@ -19,6 +19,8 @@ from talaro.models import (
     utcnow,
 )
 from talaro.permissions import Action, check_interview, visible_interviews
+from talaro.telemetry import events
+from talaro.telemetry.spans import span
 
 
 def _must_exist(model: type[Any], ident: str, field: str) -> Any:
@@ -60,18 +62,21 @@ def find_overlapping_interviews(
 
 
 def _refuse_double_booking(interview: Interview) -> None:
-    # Lock both people's rows (PostgreSQL) so two concurrent bookings are checked one at a time.
-    db.session.execute(select(User.id).where(User.id == interview.interviewer_id).with_for_update())
-    db.session.execute(
-        select(Candidate.id).where(Candidate.id == interview.candidate_id).with_for_update()
-    )
-    clashes = find_overlapping_interviews(
-        interviewer_id=interview.interviewer_id,
-        candidate_id=interview.candidate_id,
-        starts_at=interview.starts_at,
-        ends_at=interview.ends_at,
-        exclude_id=interview.id,
-    )
+    with span("interview.conflict_check"):
+        # Lock both people's rows (PostgreSQL) so concurrent bookings are checked one at a time.
+        db.session.execute(
+            select(User.id).where(User.id == interview.interviewer_id).with_for_update()
+        )
+        db.session.execute(
+            select(Candidate.id).where(Candidate.id == interview.candidate_id).with_for_update()
+        )
+        clashes = find_overlapping_interviews(
+            interviewer_id=interview.interviewer_id,
+            candidate_id=interview.candidate_id,
+            starts_at=interview.starts_at,
+            ends_at=interview.ends_at,
+            exclude_id=interview.id,
+        )
     if clashes:
         clash = clashes[0]
         who = "interviewer" if clash.interviewer_id == interview.interviewer_id else "candidate"
@@ -86,6 +91,18 @@ def _refuse_double_booking(interview: Interview) -> None:
 
 def schedule(user: User, data: dict[str, Any]) -> Interview:
     """Book an interview; 409 when the interviewer or candidate is already booked then."""
+    attributes = {
+        "candidate.id": data["candidate_id"],
+        "job.id": data["job_id"],
+        "talaro.interviewer.id": data["interviewer_id"],
+    }
+    with events.recorded("interview_schedule", **attributes) as details:
+        interview = _book(user, data)
+        details["interview.id"] = interview.id
+    return interview
+
+
+def _book(user: User, data: dict[str, Any]) -> Interview:
     candidate = _must_exist(Candidate, data["candidate_id"], "candidate_id")
     job = _must_exist(Job, data["job_id"], "job_id")
     interviewer = _interviewer(data["interviewer_id"])
@@ -117,6 +134,12 @@ def get_interview(
     return interview
 
 
+def view_interview(user: User, interview_id: str) -> Interview:
+    """An interview the user may see (the `interview_view` event)."""
+    with events.recorded("interview_view", **{"interview.id": interview_id}):
+        return get_interview(user, interview_id)
+
+
 def list_interviews(
     user: User,
     *,
@@ -124,6 +147,15 @@ def list_interviews(
     per_page: int = 20,
     candidate_id: str | None = None,
     status: str | None = None,
+) -> tuple[list[Interview], int]:
+    with events.recorded("interview_list", **{"talaro.page": page}) as details:
+        items, total = _filtered(user, page, per_page, candidate_id, status)
+        details.update({"talaro.result_count": len(items), "talaro.total": total})
+    return items, total
+
+
+def _filtered(
+    user: User, page: int, per_page: int, candidate_id: str | None, status: str | None
 ) -> tuple[list[Interview], int]:
     query = visible_interviews(select(Interview), user)
     if candidate_id:
@@ -139,8 +171,16 @@ def list_interviews(
     return list(items), total
 
 
-def update(interview: Interview, changes: dict[str, Any]) -> Interview:
+def update(user: User, interview_id: str, changes: dict[str, Any]) -> Interview:
     """Reschedule, reassign, change the round, cancel or reinstate."""
+    attributes = {"interview.id": interview_id, "talaro.changed_fields": sorted(changes)}
+    with events.recorded("interview_update", **attributes):
+        interview = get_interview(user, interview_id, Action.INTERVIEW_UPDATE)
+        _apply(interview, changes)
+    return interview
+
+
+def _apply(interview: Interview, changes: dict[str, Any]) -> None:
     if "interviewer_id" in changes:
         interview.interviewer_id = _interviewer(changes["interviewer_id"]).id
     if "starts_at" in changes:
@@ -155,18 +195,26 @@ def update(interview: Interview, changes: dict[str, Any]) -> Interview:
     if interview.status == InterviewStatus.SCHEDULED:
         _refuse_double_booking(interview)
     db.session.commit()
-    return interview
 
 
-def delete(interview: Interview) -> None:
-    db.session.delete(interview)
-    db.session.commit()
+def delete(user: User, interview_id: str) -> None:
+    with events.recorded("interview_delete", **{"interview.id": interview_id}):
+        interview = get_interview(user, interview_id, Action.INTERVIEW_DELETE)
+        db.session.delete(interview)
+        db.session.commit()
 
 
-def submit_feedback(
-    user: User, interview: Interview, data: dict[str, Any]
-) -> tuple[Feedback, bool]:
-    """Create or edit the one feedback of an interview; returns it and whether it is new."""
+def submit_feedback(user: User, interview_id: str, data: dict[str, Any]) -> tuple[Feedback, bool]:
+    """Create or edit the one feedback of an interview; returns it and whether it is new.
+    The rating and notes are about a candidate and stay out of telemetry."""
+    with events.recorded("interview_feedback", **{"interview.id": interview_id}) as details:
+        interview = get_interview(user, interview_id, Action.INTERVIEW_FEEDBACK)
+        feedback, created = _save_feedback(user, interview, data)
+        details["talaro.created"] = created
+    return feedback, created
+
+
+def _save_feedback(user: User, interview: Interview, data: dict[str, Any]) -> tuple[Feedback, bool]:
     if interview.status == InterviewStatus.CANCELLED:
         raise Conflict("The interview was cancelled", code="interview_cancelled")
     if utcnow() < interview.starts_at:

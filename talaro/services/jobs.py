@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from talaro.errors import NotFound
 from talaro.extensions import db
 from talaro.models import Job, User
+from talaro.telemetry import events
 
 
 def get_job(job_id: str) -> Job:
@@ -26,20 +27,25 @@ def list_jobs(page: int = 1, per_page: int = 20) -> tuple[list[Job], int]:
 
 
 def create_job(user: User, title: str, department: str = "", description: str = "") -> Job:
-    job = Job(
-        title=title.strip(),
-        department=department.strip(),
-        description=description,
-        created_by_id=user.id,
-    )
-    db.session.add(job)
-    db.session.commit()
+    with events.recorded("job_create") as details:
+        job = Job(
+            title=title.strip(),
+            department=department.strip(),
+            description=description,
+            created_by_id=user.id,
+        )
+        db.session.add(job)
+        db.session.commit()
+        details["job.id"] = job.id
     return job
 
 
-def update_job(job: Job, changes: dict[str, Any]) -> Job:
-    for name in ("title", "department", "description"):
-        if name in changes:
-            setattr(job, name, changes[name])
-    db.session.commit()
+def update_job(job_id: str, changes: dict[str, Any]) -> Job:
+    attributes = {"job.id": job_id, "talaro.changed_fields": sorted(changes)}
+    with events.recorded("job_update", **attributes):
+        job = get_job(job_id)
+        for name in ("title", "department", "description"):
+            if name in changes:
+                setattr(job, name, changes[name])
+        db.session.commit()
     return job

@@ -22,11 +22,11 @@ from flask import Flask, Response, request
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from talaro import create_app
+from talaro import create_app, telemetry
 from talaro.extensions import db
 from talaro.models import Role
 from talaro.services import accounts
-from tests.conftest import base_config, unavailable
+from tests.conftest import base_config, telemetry_config, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -80,6 +80,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         base_config(
             TESTING=False,
             SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/browser.sqlite",
+            **telemetry_config(tmp_path / "logs"),
         )
     )
     with app.app_context():
@@ -101,6 +102,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        telemetry.shutdown(app)
         with app.app_context():
             db.engine.dispose()
     assert not server_errors, f"the server answered with errors: {server_errors}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
@@ -46,7 +45,7 @@ def register(body: dict[str, Any]) -> Any:
 def login(body: dict[str, Any]) -> Any:
     """Sign in with email and password; sets the session cookie."""
     user = accounts.authenticate(body["email"], body["password"])
-    login_user(user)
+    accounts.start_session(user)
     return {"user": user, "csrf_token": generate_csrf()}
 
 
@@ -62,7 +61,7 @@ def csrf_token() -> Any:
 def logout() -> None:
     """End the session."""
     signed_in_user()
-    logout_user()
+    accounts.end_session()
 
 
 @blp.route("/me", methods=["GET"])

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from talaro import telemetry
 from talaro.extensions import db
 
 blp = Blueprint("health", __name__, description="Probes")
@@ -35,14 +36,14 @@ def healthz() -> Any:
 @blp.response(200, ReadinessSchema)
 @blp.alt_response(503, schema=ReadinessSchema, description="A dependency is not ready")
 def readyz() -> Any:
-    """Ready to serve: the database answers."""
+    """Ready to serve: the database answers; telemetry outputs, drops and export failures."""
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"
     except SQLAlchemyError:
         db.session.rollback()
         database = "unavailable"
-    telemetry = {"status": "not configured"}
+    telemetry_status = telemetry.status()
     status = "ok" if database == "ok" else "unavailable"
-    body = {"status": status, "database": database, "telemetry": telemetry}
+    body = {"status": status, "database": database, "telemetry": telemetry_status}
     return body, (200 if status == "ok" else 503)

@@ -47,7 +47,7 @@ def list_interviews(args: dict[str, Any]) -> Any:
 @blp.response(200, InterviewSchema)
 def get_interview(interview_id: str) -> Any:
     """One interview with its feedback."""
-    return interviews.get_interview(signed_in_user(), interview_id)
+    return interviews.view_interview(signed_in_user(), interview_id)
 
 
 @blp.route("/<interview_id>", methods=["PATCH"])
@@ -57,8 +57,7 @@ def get_interview(interview_id: str) -> Any:
 @blp.alt_response(409, description="The new time or interviewer clashes with another interview")
 def update_interview(body: dict[str, Any], interview_id: str) -> Any:
     """Reschedule, reassign or cancel (`status: cancelled`)."""
-    interview = interviews.get_interview(signed_in_user(), interview_id, Action.INTERVIEW_UPDATE)
-    return interviews.update(interview, body)
+    return interviews.update(signed_in_user(), interview_id, body)
 
 
 @blp.route("/<interview_id>/feedback", methods=["PUT"])
@@ -68,9 +67,7 @@ def update_interview(body: dict[str, Any], interview_id: str) -> Any:
 @blp.alt_response(409, description="The interview has not started or was cancelled")
 def put_feedback(body: dict[str, Any], interview_id: str) -> Any:
     """Submit or edit feedback (the assigned interviewer, once the interview has started)."""
-    user = signed_in_user()
-    interview = interviews.get_interview(user, interview_id, Action.INTERVIEW_FEEDBACK)
-    feedback, _created = interviews.submit_feedback(user, interview, body)
+    feedback, _created = interviews.submit_feedback(signed_in_user(), interview_id, body)
     return feedback
 
 
@@ -79,6 +76,4 @@ def put_feedback(body: dict[str, Any], interview_id: str) -> Any:
 @blp.response(204)
 def delete_interview(interview_id: str) -> None:
     """Delete an interview."""
-    interviews.delete(
-        interviews.get_interview(signed_in_user(), interview_id, Action.INTERVIEW_DELETE)
-    )
+    interviews.delete(signed_in_user(), interview_id)

@@ -48,4 +48,4 @@ def get_job(job_id: str) -> Any:
 @blp.response(200, JobSchema)
 def update_job(body: dict[str, Any], job_id: str) -> Any:
     """Change a job (HIRING_MANAGER)."""
-    return jobs.update_job(jobs.get_job(job_id), body)
+    return jobs.update_job(job_id, body)

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from talaro.blueprints.auth.schemas import LoginSchema, RegisterSchema
 from talaro.blueprints.pages import forms
@@ -51,7 +51,7 @@ def login() -> Any:
             next_url=next_url,
             values={"email": request.form.get("email")},
         )
-    login_user(user)
+    accounts.start_session(user)
     flash(f"Signed in as {user.name}.", "success")
     return redirect(next_url or url_for("pages.dashboard"))
 
@@ -73,7 +73,7 @@ def register() -> Any:
     except ServiceError as exc:
         values.pop("password")
         return forms.failed(exc, "account/register.html", values=values)
-    login_user(user)
+    accounts.start_session(user)
     flash(f"Welcome, {user.name}. Your account is ready.", "success")
     return redirect(url_for("pages.dashboard"))
 
@@ -82,6 +82,6 @@ def register() -> Any:
 @login_required
 def logout() -> Any:
     """End the session (a form post, so another site cannot sign you out)."""
-    logout_user()
+    accounts.end_session()
     flash("You are signed out.", "success")
     return redirect(url_for("pages.login"))

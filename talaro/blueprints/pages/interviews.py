@@ -125,7 +125,7 @@ def schedule_context(user: User, values: dict[str, str]) -> dict[str, Any]:
 @login_required
 def interview_detail(interview_id: str) -> Any:
     """One interview with its feedback, and the feedback form for its interviewer."""
-    interview = interviews.get_interview(signed_in_user(), interview_id)
+    interview = interviews.view_interview(signed_in_user(), interview_id)
     context = feedback_context(interview, feedback_values(interview))
     return render_template("interviews/detail.html", errors={}, **context)
 
@@ -145,7 +145,7 @@ def interview_feedback(interview_id: str) -> Any:
     values = {name: request.form.get(name, "") for name in FEEDBACK_FIELDS}
     try:
         data = forms.load(FeedbackInSchema(), values)
-        _feedback, created = interviews.submit_feedback(user, interview, data)
+        _feedback, created = interviews.submit_feedback(user, interview_id, data)
     except ServiceError as exc:
         return forms.failed(exc, "interviews/feedback.html", **feedback_context(interview, values))
     flash("Feedback submitted." if created else "Feedback updated.", "success")

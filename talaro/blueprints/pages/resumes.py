@@ -76,7 +76,7 @@ def resume_upload() -> Any:
 @login_required
 def resume_detail(resume_id: str) -> Any:
     """A resume with every extracted field, its confidence, and the correction form."""
-    resume = resumes.get_resume(signed_in_user(), resume_id)
+    resume = resumes.view_resume(signed_in_user(), resume_id)
     context = detail_context(resume, form_values(resume))
     return render_template("resumes/detail.html", errors={}, **context)
 
@@ -95,7 +95,7 @@ def resume_correct(resume_id: str) -> Any:
         resume = resumes.get_resume(user, resume_id, Action.RESUME_UPDATE)
         changes = changed_fields(resume, submitted)
         if changes:
-            resumes.update_resume(resume, {"fields": changes})
+            resumes.update_resume(user, resume_id, {"fields": changes})
     except ServiceError as exc:
         return forms.failed(exc, "resumes/detail.html", **detail_context(resume, submitted))
     if changes:

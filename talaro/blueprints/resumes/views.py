@@ -36,8 +36,7 @@ blp = Blueprint("resumes", __name__, url_prefix="/api/resumes", description="Res
 def upload(form: dict[str, Any], files: dict[str, Any]) -> Any:
     """Upload one resume; its text and fields are extracted and its candidate matched."""
     file = files["file"]
-    upload = resumes.read_upload(file.stream, file.filename)
-    return resumes.create_resume(signed_in_user(), upload, form.get("job_id"))
+    return resumes.upload_resume(signed_in_user(), file.filename, file.stream, form.get("job_id"))
 
 
 @blp.route("/bulk", methods=["POST"])
@@ -68,7 +67,7 @@ def list_resumes(args: dict[str, Any]) -> Any:
 @blp.response(200, ResumeSchema)
 def get_resume(resume_id: str) -> Any:
     """One resume with its fields."""
-    return resumes.get_resume(signed_in_user(), resume_id)
+    return resumes.view_resume(signed_in_user(), resume_id)
 
 
 @blp.route("/<resume_id>/file", methods=["GET"])
@@ -76,7 +75,7 @@ def get_resume(resume_id: str) -> Any:
 @blp.response(200, description="The original file")
 def download(resume_id: str) -> Any:
     """The original file, as uploaded."""
-    resume = resumes.get_resume(signed_in_user(), resume_id)
+    resume = resumes.view_resume(signed_in_user(), resume_id, download=True)
     return send_file(
         BytesIO(resume.content),
         mimetype=resume.content_type,
@@ -91,11 +90,10 @@ def download(resume_id: str) -> Any:
 @blp.response(200, ResumeSchema)
 def update(body: dict[str, Any], resume_id: str) -> Any:
     """Correct fields (kept apart from extracted values) or attach to a job."""
-    resume = resumes.get_resume(signed_in_user(), resume_id, Action.RESUME_UPDATE)
     changes = {"fields": body.get("fields_") or {}}
     if "job_id" in body:
         changes["job_id"] = body["job_id"]
-    return resumes.update_resume(resume, changes)
+    return resumes.update_resume(signed_in_user(), resume_id, changes)
 
 
 @blp.route("/<resume_id>", methods=["DELETE"])
@@ -103,4 +101,4 @@ def update(body: dict[str, Any], resume_id: str) -> Any:
 @blp.response(204)
 def delete(resume_id: str) -> None:
     """Delete a resume (and its candidate, when nothing else refers to them)."""
-    resumes.delete_resume(resumes.get_resume(signed_in_user(), resume_id, Action.RESUME_DELETE))
+    resumes.delete_resume(signed_in_user(), resume_id)

@@ -1,0 +1,249 @@
+"""One function per event: what the service layer calls when something happens.
+
+Names, streams, severities and required attributes are in catalogue.py; this
+module adds the request's context (context.py) and emits through the
+OpenTelemetry logs API. Candidates are referred to by id; no function here
+accepts a password, a token secret or resume content.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app, has_app_context
+
+from talaro.telemetry.catalogue import (
+    CATALOGUE,
+    ERROR,
+    INFO,
+    SEVERITY_TEXT,
+    STREAM_ATTRIBUTE,
+    WARN,
+    SeverityNumber,
+)
+from talaro.telemetry.context import identity_attributes, keyed_hash, request_attributes
+from talaro.telemetry.redaction import redact
+
+if TYPE_CHECKING:
+    from talaro.errors import ServiceError
+    from talaro.models import ApiToken, User
+    from talaro.telemetry.runtime import Runtime
+
+SUCCESS, FAILURE = "success", "failure"
+
+
+def _runtime() -> Runtime | None:
+    if not has_app_context():
+        return None
+    return current_app.extensions.get("talaro.telemetry")
+
+
+def emit(
+    name: str,
+    *,
+    outcome: str = SUCCESS,
+    reason: str | None = None,
+    severity: SeverityNumber | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> None:
+    """Emit catalogue event `name` with the request context; a no-op when telemetry is off."""
+    runtime = _runtime()
+    if runtime is None:
+        return
+    spec = CATALOGUE[name]
+    if severity is None:
+        failed = outcome == FAILURE and spec.failure_severity is not None
+        severity = spec.failure_severity if failed else spec.severity
+    record: dict[str, Any] = {
+        **request_attributes(),
+        "event.action": name,
+        "event.category": list(spec.category),
+        "event.type": list(spec.type),
+        "event.outcome": outcome,
+    }
+    if reason is not None:
+        record["reason"] = reason
+    if attributes:
+        record.update({key: value for key, value in attributes.items() if value is not None})
+    body = reason or name.replace("_", " ")
+    timestamp = time.time_ns()
+    for stream in spec.streams:
+        runtime.logger.emit(
+            timestamp=timestamp,
+            event_name=name,
+            severity_number=severity,
+            severity_text=SEVERITY_TEXT.get(severity, severity.name),
+            body=body,
+            attributes={**record, STREAM_ATTRIBUTE: stream},
+        )
+    runtime.instruments.record_event(spec, outcome, record)
+
+
+@contextmanager
+def recorded(name: str, **attributes: Any) -> Iterator[dict[str, Any]]:
+    """Emit `name` once for the block: success when it completes, failure with the reason
+    when it raises a ServiceError. The block may add attributes to the yielded dict."""
+    from talaro.errors import ServiceError
+
+    details: dict[str, Any] = dict(attributes)
+    try:
+        yield details
+    except ServiceError as exc:
+        emit(name, outcome=FAILURE, reason=exc.message, attributes=_error_details(exc, details))
+        raise
+    emit(name, attributes=details)
+
+
+def _error_details(exc: ServiceError, details: dict[str, Any]) -> dict[str, Any]:
+    return {**details, "error.type": exc.code, "http.response.status_code": exc.status}
+
+
+# Security events ---------------------------------------------------------------
+
+
+def user_created(user: User, via: str) -> None:
+    emit(
+        "user_created",
+        attributes={
+            "target.user.id": user.id,
+            "target.user.roles": [user.role],
+            "talaro.via": via,
+        },
+    )
+
+
+def authz_changed(user: User, changes: Mapping[str, Any], via: str = "api") -> None:
+    emit(
+        "authz_change",
+        attributes={
+            "target.user.id": user.id,
+            "target.user.roles": [user.role],
+            "talaro.changes": sorted(f"{key}={value}" for key, value in changes.items()),
+            "talaro.via": via,
+        },
+    )
+
+
+def login_succeeded(user: User) -> None:
+    emit(
+        "authn_login_success",
+        attributes={
+            "user.id": user.id,
+            **identity_attributes(user.email),
+            "user.roles": [user.role],
+        },
+    )
+
+
+def login_failed(email: str, reason: str, *, account_exists: bool) -> None:
+    """Bad credentials: the attempted identity is recorded only as a keyed hash."""
+    emit(
+        "authn_login_fail",
+        outcome=FAILURE,
+        reason=reason,
+        attributes={
+            "user.hash": keyed_hash(email),
+            "talaro.login.account_exists": account_exists,
+        },
+    )
+
+
+def session_ended(reason: str = "logout") -> None:
+    emit("session_expired", reason=reason)
+
+
+def token_created(token: ApiToken) -> None:
+    emit("authn_token_created", attributes={"talaro.token.id": token.id})
+
+
+def token_reused(token: ApiToken) -> None:
+    """A revoked token was presented (its id, never its secret)."""
+    emit(
+        "authn_token_reuse",
+        outcome=FAILURE,
+        reason="Revoked API token presented",
+        attributes={"talaro.token.id": token.id, "target.user.id": token.user_id},
+    )
+
+
+def permission_denied(action: str, reason: str, target: Mapping[str, Any] | None = None) -> None:
+    emit(
+        "authz_fail",
+        outcome=FAILURE,
+        reason=reason,
+        attributes={"talaro.action": action, **(target or {})},
+    )
+
+
+def authentication_required(reason: str) -> None:
+    emit("authn_required", outcome=FAILURE, reason=reason)
+
+
+def upload_rejected(filename: str, size: int, check: str, reason: str) -> None:
+    """An uploaded file failed validation; `check` names the check that failed."""
+    emit(
+        "upload_validation",
+        outcome=FAILURE,
+        reason=reason,
+        attributes={
+            "file.name": filename,
+            "file.size": size,
+            "talaro.check": check,
+        },
+    )
+
+
+def input_rejected(reason: str, fields: list[str]) -> None:
+    """A request body failed validation: which fields, never their values."""
+    emit(
+        "input_validation_fail",
+        outcome=FAILURE,
+        reason=reason,
+        attributes={"talaro.invalid_fields": sorted(fields)},
+    )
+
+
+# System events -------------------------------------------------------------------
+
+
+def system_started(attributes: Mapping[str, Any]) -> None:
+    emit("sys_startup", attributes={"process.pid": os.getpid(), **attributes})
+
+
+def system_stopping() -> None:
+    emit("sys_shutdown", attributes={"process.pid": os.getpid()})
+
+
+def request_finished(status: int, duration_s: float, path: str, size: int | None) -> None:
+    severity = ERROR if status >= 500 else WARN if status >= 400 else INFO
+    emit(
+        "http_request",
+        outcome=FAILURE if status >= 400 else SUCCESS,
+        severity=severity,
+        attributes={
+            "http.response.status_code": status,
+            "http.server.request.duration": round(duration_s, 6),
+            "url.path": path,
+            "http.response.body.size": size,
+        },
+    )
+
+
+def unhandled_error(exc: BaseException) -> None:
+    """An exception reached the error handler: type, message and stack trace, redacted."""
+    stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    emit(
+        "error_unhandled",
+        outcome=FAILURE,
+        reason="Unhandled exception",
+        attributes={
+            "exception.type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+            "exception.message": redact(str(exc)),
+            "exception.stacktrace": redact(stack),
+        },
+    )

@@ -1,0 +1,274 @@
+"""Providers, processors and exporters for one application process.
+
+Embedded mode (no OTLP endpoint): OTLP JSON Lines files in the telemetry folder,
+log records split by stream. Collector mode: OTLP over http/protobuf or grpc,
+optionally with the files kept too. All export happens on background threads
+behind bounded queues; what cannot be queued or exported is counted.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.exporter.otlp.json.file._log_exporter import FileLogExporter  # logs are _private
+from opentelemetry.exporter.otlp.json.file.metric_exporter import FileMetricExporter
+from opentelemetry.exporter.otlp.json.file.trace_exporter import FileSpanExporter
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+from talaro.telemetry.catalogue import APPLICATION, SECURITY, STREAM_ATTRIBUTE
+from talaro.telemetry.files import SharedJsonLinesFile
+from talaro.telemetry.health import (
+    CountingLogExporter,
+    CountingMetricExporter,
+    CountingSpanExporter,
+    TelemetryHealth,
+)
+
+FILE_NAMES = {
+    SECURITY: "security.jsonl",
+    APPLICATION: "application.jsonl",
+    "traces": "traces.jsonl",
+    "metrics": "metrics.jsonl",
+}
+SCOPE = "talaro"
+
+
+def _service_version() -> str:
+    try:
+        return version("talaro")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def build_resource(environment: str) -> Resource:
+    """`service.*` and `deployment.environment.name`; OTEL_SERVICE_NAME and
+    OTEL_RESOURCE_ATTRIBUTES override the defaults, never the per-process instance id."""
+    from_env = OTELResourceDetector().detect().attributes
+    return Resource.create(
+        {
+            "service.name": "talaro",
+            "service.version": _service_version(),
+            "deployment.environment.name": environment,
+            **from_env,
+            "service.instance.id": str(uuid.uuid4()),
+        }
+    )
+
+
+def _queue_is_full(processor: Any) -> bool:
+    # The SDK drops silently (it logs, and counts only in its opt-in self-metrics), so
+    # look at its bounded queue before handing a record over. Private: guarded.
+    inner = getattr(processor, "_batch_processor", None)
+    queue = getattr(inner, "_queue", None)
+    return queue is not None and len(queue) >= (queue.maxlen or 0) > 0
+
+
+class CountingBatchSpanProcessor(BatchSpanProcessor):
+    def __init__(self, exporter: SpanExporter, health: TelemetryHealth, **kw: Any) -> None:
+        super().__init__(CountingSpanExporter(exporter, health), **kw)
+        self._health = health
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.context is not None and span.context.trace_flags.sampled and _queue_is_full(self):
+            self._health.record_drop("traces")
+        super().on_end(span)
+
+
+class CountingBatchLogProcessor(BatchLogRecordProcessor):
+    def __init__(
+        self, exporter: LogRecordExporter, health: TelemetryHealth, signal: str, **kw: Any
+    ) -> None:
+        super().__init__(CountingLogExporter(exporter, health, signal), **kw)
+        self._health, self._signal = health, signal
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        if _queue_is_full(self):
+            self._health.record_drop(self._signal)
+        super().on_emit(log_record)
+
+
+class StreamRouter(LogRecordProcessor):
+    """Sends each record to its stream's processor, decided from `talaro.stream` at emit
+    time (the batch processor drops the context before export)."""
+
+    def __init__(self, routes: Mapping[str, LogRecordProcessor]) -> None:
+        self.routes = dict(routes)
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        attributes = log_record.log_record.attributes or {}
+        stream = attributes.get(STREAM_ATTRIBUTE, APPLICATION)
+        self.routes.get(stream, self.routes[APPLICATION]).on_emit(log_record)
+
+    def shutdown(self) -> None:
+        for processor in self.routes.values():
+            processor.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return all(p.force_flush(timeout_millis) for p in self.routes.values())
+
+
+@dataclass
+class Providers:
+    tracer_provider: TracerProvider
+    logger_provider: LoggerProvider
+    meter_provider: MeterProvider
+    health: TelemetryHealth
+    files: list[SharedJsonLinesFile] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+    def force_flush(self, timeout_millis: int = 5000) -> None:
+        self.tracer_provider.force_flush(timeout_millis)
+        self.logger_provider.force_flush(timeout_millis)
+        self.meter_provider.force_flush(timeout_millis)
+
+    def shutdown(self, timeout_s: float) -> bool:
+        """Flush and stop every provider, giving up after `timeout_s` (a dead collector
+        must not hang a stop); True when everything finished in time."""
+
+        def stop() -> None:
+            self.tracer_provider.shutdown()
+            self.logger_provider.shutdown()
+            self.meter_provider.shutdown(timeout_millis=timeout_s * 1000)
+            for stream in self.files:
+                stream.close()
+
+        worker = threading.Thread(target=stop, name="talaro-telemetry-shutdown", daemon=True)
+        worker.start()
+        worker.join(timeout_s)
+        return not worker.is_alive()
+
+
+def _otlp_endpoint(config: Mapping[str, Any], signal: str, grpc: bool) -> str | None:
+    specific = os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
+    if specific:
+        return specific
+    base = config.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if not base:
+        return None
+    return base if grpc else base.rstrip("/") + f"/v1/{signal}"
+
+
+def otlp_configured(config: Mapping[str, Any]) -> bool:
+    return any(_otlp_endpoint(config, s, False) for s in ("traces", "logs", "metrics"))
+
+
+def _otlp_exporters(config: Mapping[str, Any]) -> dict[str, Any]:
+    grpc = config.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf") == "grpc"
+    if grpc:
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    classes = {"traces": OTLPSpanExporter, "logs": OTLPLogExporter, "metrics": OTLPMetricExporter}
+    exporters = {}
+    for signal, cls in classes.items():
+        endpoint = _otlp_endpoint(config, signal, grpc)
+        if endpoint:
+            kwargs: dict[str, Any] = {"endpoint": endpoint}
+            if grpc and endpoint.startswith("http://"):
+                kwargs["insecure"] = True
+            exporters[signal] = cls(**kwargs)
+    return exporters
+
+
+def build_providers(config: Mapping[str, Any]) -> Providers:
+    """Build the three providers from the app's telemetry settings (see settings.py)."""
+    resource = build_resource(config["TALARO_ENVIRONMENT"])
+    health = TelemetryHealth()
+    queue = {"max_queue_size": config["TALARO_TELEMETRY_QUEUE_SIZE"]}
+    span_processors: list[Any] = []
+    log_processors: list[LogRecordProcessor] = []
+    metric_exporters: list[MetricExporter] = []
+    files: list[SharedJsonLinesFile] = []
+    outputs: list[str] = []
+
+    otlp = _otlp_exporters(config)
+    if otlp:
+        outputs.append("otlp:" + config.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"))
+        if "traces" in otlp:
+            span_processors.append(CountingBatchSpanProcessor(otlp["traces"], health, **queue))
+        if "logs" in otlp:
+            # Both streams travel together; the collector routes them by `talaro.stream`.
+            log_processors.append(CountingBatchLogProcessor(otlp["logs"], health, "logs", **queue))
+        if "metrics" in otlp:
+            metric_exporters.append(otlp["metrics"])
+
+    keep_files = config["TALARO_TELEMETRY_FILES"]
+    if keep_files == "always" or (keep_files == "auto" and not otlp):
+        folder = Path(config["TALARO_TELEMETRY_DIR"])
+        outputs.append(f"files:{folder}")
+
+        def stream(name: str) -> SharedJsonLinesFile:
+            handle = SharedJsonLinesFile(
+                folder / FILE_NAMES[name],
+                max_bytes=config["TALARO_TELEMETRY_MAX_BYTES"],
+                backups=config["TALARO_TELEMETRY_BACKUPS"],
+            )
+            files.append(handle)
+            return handle
+
+        span_processors.append(
+            CountingBatchSpanProcessor(FileSpanExporter(stream=stream("traces")), health, **queue)
+        )
+        routes = {
+            name: CountingBatchLogProcessor(
+                FileLogExporter(stream=stream(name)), health, name, **queue
+            )
+            for name in (SECURITY, APPLICATION)
+        }
+        log_processors.append(StreamRouter(routes))
+        metric_exporters.append(FileMetricExporter(stream=stream("metrics")))
+
+    readers = [
+        PeriodicExportingMetricReader(
+            CountingMetricExporter(exporter, health),
+            export_interval_millis=config["TALARO_METRIC_EXPORT_INTERVAL_MS"],
+        )
+        for exporter in metric_exporters
+    ]
+    meter_provider = MeterProvider(
+        resource=resource, metric_readers=readers, shutdown_on_exit=False
+    )
+    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+    for processor in span_processors:
+        tracer_provider.add_span_processor(processor)
+    logger_provider = LoggerProvider(
+        resource=resource, shutdown_on_exit=False, meter_provider=meter_provider
+    )
+    for processor in log_processors:
+        logger_provider.add_log_record_processor(processor)
+    return Providers(tracer_provider, logger_provider, meter_provider, health, files, outputs)
+
+
+@dataclass
+class Runtime:
+    """What the rest of the app reaches through `current_app.extensions["talaro.telemetry"]`."""
+
+    providers: Providers
+    logger: Any
+    tracer: Any
+    instruments: Any
+    stopped: bool = False
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "outputs": self.providers.outputs,
+            **self.providers.health.snapshot(),
+        }

@@ -1,0 +1,21 @@
+"""Child spans around work that costs time or can fail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import current_app, has_app_context
+from opentelemetry import trace
+
+_NO_OP = trace.NoOpTracer()
+
+
+@contextmanager
+def span(name: str, **attributes: Any) -> Iterator[trace.Span]:
+    """A child span of the current one (a no-op when telemetry is off)."""
+    runtime = current_app.extensions.get("talaro.telemetry") if has_app_context() else None
+    tracer = runtime.tracer if runtime is not None else _NO_OP
+    with tracer.start_as_current_span(name, attributes=attributes or None) as current:
+        yield current
