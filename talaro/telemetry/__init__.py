@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import hmac
+import os
 import re
 import signal
 import threading
@@ -39,8 +40,8 @@ from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 
 from talaro.telemetry import events
-from talaro.telemetry.context import user_attributes
 from talaro.telemetry.metrics import Instruments
+from talaro.telemetry.redaction import redact_query
 from talaro.telemetry.runtime import SCOPE, Runtime, build_providers
 
 EXTENSION = "talaro.telemetry"
@@ -53,6 +54,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("TALARO_TELEMETRY_HASH_KEY", _derived_hash_key(app))
     if EXTENSION in app.extensions or not app.config["TALARO_TELEMETRY_ENABLED"]:
         return
+    # Spans use the stable HTTP names our records use (http.request.method, url.path, ...).
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
     providers = build_providers(app.config)
     runtime = Runtime(
         providers=providers,
@@ -73,7 +76,7 @@ def init_app(app: Flask) -> None:
         _instrument_database(app, runtime)
     # After the instrumentation's own before_request, which starts the server span.
     excluded_paths = [re.compile(p) for p in excluded.split(",") if p.strip()]
-    app.before_request(_start_timer)
+    app.before_request(_begin_request(excluded_paths))
     app.after_request(_finish_request(excluded_paths))
     with app.app_context():
         events.system_started({"talaro.telemetry.outputs": providers.outputs})
@@ -123,17 +126,28 @@ def _instrument_database(app: Flask, runtime: Runtime) -> None:
         EngineTracer(runtime.tracer, db.engine, usage)
 
 
-def _start_timer() -> None:
-    g.telemetry_started = time.perf_counter()
+def _is_excluded(excluded: list[re.Pattern[str]]) -> bool:
+    return any(pattern.search(request.path) for pattern in excluded)
+
+
+def _begin_request(excluded: list[re.Pattern[str]]) -> Any:
+    def begin() -> None:
+        g.telemetry_started = time.perf_counter()
+        if request.query_string:
+            # Search text can name a candidate: keep the parameter names, never the values.
+            span = trace.get_current_span()
+            if span.is_recording():
+                span.set_attribute("url.query", redact_query(request.args))
+        if not _is_excluded(excluded):
+            # Load the user up front, so the span and every record of the request carry it.
+            current_user.is_authenticated  # noqa: B018
+
+    return begin
 
 
 def _finish_request(excluded: list[re.Pattern[str]]) -> Any:
     def finish(response: Response) -> Response:
-        current_user.is_authenticated  # noqa: B018 - load the user now, outside any loader
-        span = trace.get_current_span()
-        if span.is_recording():
-            span.set_attributes(user_attributes())
-        if not any(pattern.search(request.path) for pattern in excluded):
+        if not _is_excluded(excluded):
             started = g.get("telemetry_started", time.perf_counter())
             events.request_finished(
                 response.status_code,

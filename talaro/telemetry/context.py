@@ -7,6 +7,7 @@ import hmac
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
+from opentelemetry import trace
 
 USER_AGENT_LIMIT = 512
 PATH_LIMIT = 1024
@@ -37,6 +38,9 @@ def remember_user(user: Any, method: str) -> None:
     loaded cannot recurse into the loader."""
     g.talaro_user = user
     g.auth_method = method
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attributes(user_attributes())
 
 
 def forget_user() -> None:

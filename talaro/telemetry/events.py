@@ -136,6 +136,7 @@ def login_succeeded(user: User) -> None:
             "user.id": user.id,
             **identity_attributes(user.email),
             "user.roles": [user.role],
+            "talaro.auth.method": "password",
         },
     )
 

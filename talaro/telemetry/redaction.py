@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
@@ -19,3 +21,8 @@ def redact(text: str) -> str:
     text = _BEARER.sub(r"\1[REDACTED]", text)
     text = _TOKENS.sub("[REDACTED]", text)
     return _KEY_VALUE.sub(r"\1\2\3[REDACTED]\3", text)
+
+
+def redact_query(args: Mapping[str, Any]) -> str:
+    """A query string with every value replaced: `q=REDACTED&page=REDACTED`."""
+    return "&".join(f"{key}=REDACTED" for key in args)

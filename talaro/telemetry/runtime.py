@@ -191,7 +191,10 @@ def build_providers(config: Mapping[str, Any]) -> Providers:
     """Build the three providers from the app's telemetry settings (see settings.py)."""
     resource = build_resource(config["TALARO_ENVIRONMENT"])
     health = TelemetryHealth()
-    queue = {"max_queue_size": config["TALARO_TELEMETRY_QUEUE_SIZE"]}
+    size = config["TALARO_TELEMETRY_QUEUE_SIZE"]
+    # The SDK rejects a batch larger than the queue, and its default batch is 512.
+    batch = int(os.environ.get("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE") or 512)
+    queue = {"max_queue_size": size, "max_export_batch_size": min(size, batch)}
     span_processors: list[Any] = []
     log_processors: list[LogRecordProcessor] = []
     metric_exporters: list[MetricExporter] = []

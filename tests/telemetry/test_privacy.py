@@ -1,0 +1,129 @@
+"""Secrets and candidate personal data never reach telemetry; identity can be hashed."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from talaro import create_app, telemetry
+from talaro.extensions import db
+from talaro.models import Role
+from tests.conftest import base_config, telemetry_config
+from tests.documents import pdf_bytes
+from tests.factories import PASSWORD, Factory, resume_text
+
+CANDIDATES = [
+    ("Zofia Wiśniewska-Kowal", "zofia.secret.candidate@example.org", "+48 22 123 45 67"),
+    ("Tomasz Quellmann", "tomasz.private@example.net", "(415) 555-0177"),
+]
+RESUME_PHRASE = "Ultraconfidential Project Nightingale"
+
+
+def everything_written(folder: Path) -> str:
+    """Every byte of every telemetry file, rotated ones included."""
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.jsonl*")))
+
+
+def test_no_secret_or_candidate_detail_in_any_file(app, make: Factory, telemetry_dir) -> None:
+    manager = make.user(Role.HIRING_MANAGER)
+    browser = app.test_client()
+    login = browser.post("/api/auth/login", json={"email": manager.email, "password": PASSWORD})
+    csrf = login.json["csrf_token"]
+    session_cookie = browser.get_cookie("session").value
+    created = browser.post("/api/auth/tokens", json={"name": "ci"}, headers={"X-CSRFToken": csrf})
+    token = created.json["token"]
+    api = app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    for index, (name, email, phone) in enumerate(CANDIDATES):
+        text = resume_text(name, email, phone, skills="Python") + RESUME_PHRASE
+        data = pdf_bytes([text.splitlines()]) if index == 0 else text.encode()
+        files = {"file": (io.BytesIO(data), f"upload-{index}.pdf")}
+        assert api.post("/api/resumes", data=files, headers=bearer).status_code == 201
+    search = api.get(
+        "/api/resumes", query_string={"q": CANDIDATES[0][0].split()[0]}, headers=bearer
+    )
+    assert search.json["total"] == 1
+    first = search.json["items"][0]
+    corrected = {"fields": {"email": "corrected.private@example.org", "phone": "+1 415 555 0100"}}
+    patched = api.patch(f"/api/resumes/{first['id']}", json=corrected, headers=bearer)
+    assert patched.status_code == 200
+    bad_login = {"email": manager.email, "password": "Sup3r-Secret-Wrong!"}
+    assert app.test_client().post("/api/auth/login", json=bad_login).status_code == 401
+    forged = app.test_client().get("/api/auth/me", headers={"Cookie": "session=forged"})
+    assert forged.status_code == 401
+    assert browser.post("/api/auth/logout", headers={"X-CSRFToken": csrf}).status_code == 204
+    telemetry.shutdown(app)
+
+    written = everything_written(telemetry_dir)
+    assert "authn_login_fail" in written and "resume_upload" in written  # files are not empty
+    secrets = [
+        PASSWORD,
+        "Sup3r-Secret-Wrong!",
+        token,
+        token.removeprefix("tlr_"),
+        session_cookie,
+        csrf,
+        app.config["SECRET_KEY"],
+        RESUME_PHRASE,
+        "corrected.private@example.org",
+        "+14155550100",
+    ]
+    for name, email, phone in CANDIDATES:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        secrets += [name, name.split()[0], email, phone, digits]
+    for secret in secrets:
+        assert secret not in written, f"{secret!r} reached telemetry"
+    assert manager.email in written  # staff identity is recorded by default, as designed
+
+
+def test_identity_can_be_a_keyed_hash_or_off(tmp_path, make_app_with) -> None:
+    for mode in ("hash", "off"):
+        folder = tmp_path / mode
+        app = make_app_with(folder, TALARO_TELEMETRY_USER_IDENTITY=mode)
+        maker = Factory(app)
+        user = maker.user(Role.RECRUITER)
+        token = maker.token(user)
+        app.test_client().get("/api/resumes", headers={"Authorization": f"Bearer {token}"})
+        telemetry.shutdown(app)
+        written = everything_written(folder)
+        assert user.id in written
+        assert user.email not in written
+        assert ('"user.hash"' in written) == (mode == "hash")
+
+
+def test_client_address_ignores_forwarded_for_unless_proxies_are_trusted(
+    tmp_path, make_app_with
+) -> None:
+    from tests.telemetry import otlp_json
+
+    seen = {}
+    for hops in (0, 1):
+        folder = tmp_path / f"hops{hops}"
+        app = make_app_with(folder, TALARO_TRUSTED_PROXIES=hops)
+        app.test_client().get(
+            "/api/auth/me",
+            headers={"X-Forwarded-For": "203.0.113.9"},
+            environ_base={"REMOTE_ADDR": "10.1.2.3"},
+        )
+        telemetry.shutdown(app)
+        records = otlp_json.log_records(folder / "security.jsonl")
+        (denied,) = [r for r in records if r.event_name == "authn_required"]
+        seen[hops] = denied.attributes["client.address"]
+    assert seen == {0: "10.1.2.3", 1: "203.0.113.9"}
+
+
+def test_sdk_disabled_writes_nothing(tmp_path) -> None:
+    folder = tmp_path / "logs"
+    app = create_app(
+        base_config(
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/off.sqlite",
+            **telemetry_config(folder, TALARO_TELEMETRY_ENABLED=False),
+        )
+    )
+    with app.app_context():
+        db.create_all()
+    assert app.test_client().get("/api/auth/me").status_code == 401
+    assert app.test_client().get("/readyz").json["telemetry"] == {"status": "disabled"}
+    telemetry.shutdown(app)
+    assert not folder.exists()
