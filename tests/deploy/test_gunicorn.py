@@ -1,0 +1,140 @@
+"""gunicorn with three workers: telemetry built after the fork, flushed on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.telemetry import otlp_json
+from tests.telemetry.otlp_receiver import OtlpHttpReceiver
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKERS = 3
+REQUESTS = 36
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(tmp_path: Path, **env: str) -> Iterator[str]:
+    """Serve `talaro:create_app()` with gunicorn.conf.py; stop it with SIGTERM on exit."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/gunicorn.sqlite",
+        "SECRET_KEY": "gunicorn-test",
+        "WEB_CONCURRENCY": str(WORKERS),
+        "GUNICORN_THREADS": "1",  # one request per worker at a time: the load spreads
+        "OTEL_BSP_SCHEDULE_DELAY": "60000",  # the stop, not the timer, must flush
+        "OTEL_BLRP_SCHEDULE_DELAY": "60000",
+        **env,
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "talaro", "db", "upgrade"]
+    subprocess.run(flask, env=environment, check=True, capture_output=True, cwd=tmp_path)
+    port = free_port()
+    environment["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(ROOT / "gunicorn.conf.py"),
+        "talaro:create_app()",
+    ]
+    server = subprocess.Popen(
+        command, env=environment, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.stderr.read().decode()
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        yield base
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        assert server.returncode == 0, server.stderr.read().decode()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def send_requests(base: str) -> set[str]:
+    """REQUESTS sign-in attempts, twelve at a time, each told apart by its user agent.
+    Password hashing makes each take a while, so the load spreads over the workers."""
+
+    def attempt(agent: str) -> int:
+        request = urllib.request.Request(
+            f"{base}/api/auth/login",
+            data=json.dumps({"email": f"{agent}@example.com", "password": "nope"}).encode(),
+            headers={"Content-Type": "application/json", "User-Agent": agent},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status
+        except urllib.error.HTTPError as answer:
+            return answer.code
+
+    agents = {f"burst-{index}" for index in range(REQUESTS)}
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(attempt, sorted(agents)))
+    assert set(statuses) == {401}
+    return agents
+
+
+def test_every_request_reaches_the_collector_from_three_workers(tmp_path) -> None:
+    with OtlpHttpReceiver() as receiver:
+        with gunicorn(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url) as base:
+            sent = send_requests(base)
+        records = receiver.log_records()
+    requests = [
+        r
+        for r in records
+        if r.event_name == "http_request" and r.attributes["url.path"] == "/api/auth/login"
+    ]
+    assert Counter(r.attributes["user_agent.original"] for r in requests) == Counter(sent)
+    instances = {r.resource["service.instance.id"] for r in requests}
+    assert len(instances) == WORKERS, "each worker builds its own providers after the fork"
+    shutdowns = [r for r in records if r.event_name == "sys_shutdown"]
+    stopped = {r.resource["service.instance.id"] for r in shutdowns}
+    assert instances <= stopped, "every worker flushed and closed its trail"
+
+
+def test_workers_share_the_telemetry_files_without_loss(tmp_path) -> None:
+    logs = tmp_path / "logs"
+    with gunicorn(
+        tmp_path, TALARO_TELEMETRY_DIR=str(logs), TALARO_TELEMETRY_MAX_BYTES=str(16 * 1024)
+    ) as base:
+        sent = send_requests(base)
+    records = []
+    for path in sorted(logs.glob("application.jsonl*")):
+        if path.suffix != ".lock":
+            records.extend(otlp_json.log_records(path))  # a broken line fails here
+    requests = [
+        r
+        for r in records
+        if r.event_name == "http_request" and r.attributes["url.path"] == "/api/auth/login"
+    ]
+    assert Counter(r.attributes["user_agent.original"] for r in requests) == Counter(sent)
+    assert len({r.resource["service.instance.id"] for r in requests}) == WORKERS
