@@ -95,5 +95,7 @@ def init_pages(app: Flask) -> None:
 
 def init_cli(app: Flask) -> None:
     from talaro.cli import users_cli
+    from talaro.telemetry.cli import logs_command
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(logs_command)
