@@ -33,6 +33,7 @@ import time
 import weakref
 from typing import Any
 
+import click
 from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 from opentelemetry import trace
@@ -78,9 +79,20 @@ def init_app(app: Flask) -> None:
     excluded_paths = [re.compile(p) for p in excluded.split(",") if p.strip()]
     app.before_request(_begin_request(excluded_paths))
     app.after_request(_finish_request(excluded_paths))
-    with app.app_context():
-        events.system_started({"talaro.telemetry.outputs": providers.outputs})
+    if _is_command_line_tool():
+        # `flask --app talaro logs|users|db ...`: open the trail only if the command
+        # records something, so reading the logs does not write to them.
+        runtime.trail_pending = True
+    else:
+        with app.app_context():
+            events.system_started()
     _stop_on_exit(app)
+
+
+def _is_command_line_tool() -> bool:
+    """True under `flask <command>` for any command but `run` (which serves requests)."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.command.name != "run"
 
 
 def runtime(app: Flask | None = None) -> Runtime | None:
@@ -105,8 +117,9 @@ def shutdown(app: Flask) -> bool:
     if current is None or current.stopped:
         return True
     current.stopped = True
-    with app.app_context():
-        events.system_stopping()
+    if not current.trail_pending:
+        with app.app_context():
+            events.system_stopping()
     return current.providers.shutdown(app.config["TALARO_TELEMETRY_SHUTDOWN_TIMEOUT"])
 
 

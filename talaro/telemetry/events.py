@@ -55,6 +55,9 @@ def emit(
     runtime = _runtime()
     if runtime is None:
         return
+    if runtime.trail_pending:
+        runtime.trail_pending = False
+        system_started()
     spec = CATALOGUE[name]
     if severity is None:
         failed = outcome == FAILURE and spec.failure_severity is not None
@@ -212,8 +215,13 @@ def input_rejected(reason: str, fields: list[str]) -> None:
 # System events -------------------------------------------------------------------
 
 
-def system_started(attributes: Mapping[str, Any]) -> None:
-    emit("sys_startup", attributes={"process.pid": os.getpid(), **attributes})
+def system_started() -> None:
+    """The process's trail starts: its pid and where its telemetry goes."""
+    runtime = _runtime()
+    outputs = runtime.providers.outputs if runtime is not None else []
+    emit(
+        "sys_startup", attributes={"process.pid": os.getpid(), "talaro.telemetry.outputs": outputs}
+    )
 
 
 def system_stopping() -> None:

@@ -268,6 +268,7 @@ class Runtime:
     tracer: Any
     instruments: Any
     stopped: bool = False
+    trail_pending: bool = False  # sys_startup not written yet (command-line tools)
 
     def status(self) -> dict[str, Any]:
         return {

@@ -81,3 +81,23 @@ def test_sigterm_after_a_burst_flushes_every_request(tmp_path: Path) -> None:
     for stream in (records, security):
         names = [r.event_name for r in stream if r.resource["service.instance.id"] == server_id]
         assert names[0] == "sys_startup" and names[-1] == "sys_shutdown"
+
+
+def test_command_line_tools_open_a_trail_only_when_they_record_something(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite",
+        "SECRET_KEY": "cli-test",
+        "TALARO_TELEMETRY_DIR": str(logs),
+    }
+    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    flask = [sys.executable, "-m", "flask", "--app", "talaro"]
+    for command in (["db", "upgrade"], ["logs"], ["--help"]):
+        subprocess.run([*flask, *command], env=env, check=True, capture_output=True)
+    assert otlp_json.log_records(logs / "security.jsonl") == []
+
+    create = ["users", "create", "ops@example.com", "--role", "ADMIN", "--password", "long-enough"]
+    subprocess.run([*flask, *create], env=env, check=True, capture_output=True)
+    names = [r.event_name for r in otlp_json.log_records(logs / "security.jsonl")]
+    assert names == ["sys_startup", "user_created", "sys_shutdown"]
