@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app talaro
 
-.PHONY: run test lint format migrate install clean
+.PHONY: run test lint format migrate install clean bench up down
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,20 @@ format: install
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Telemetry overhead: off vs files vs a dead OTLP endpoint under the same load, a few
+# minutes; results in bench-results/, reading in BENCHMARKS.md. BENCH_ARGS="--rounds 3".
+bench: install
+	$(BIN)/python bench/telemetry_overhead.py $(BENCH_ARGS)
+
+# The whole stack in Docker (service, collector, Jaeger, PostgreSQL, Redis).
+up:
+	@test -f .env || printf 'TALARO_SECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" > .env
+	mkdir -p logs
+	docker compose up --build -d
+
+down:
+	docker compose down
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
