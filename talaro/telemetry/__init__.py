@@ -39,6 +39,7 @@ from flask_login import current_user
 from opentelemetry import trace
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.metrics import NoOpMeter
 
 from talaro.telemetry import events
 from talaro.telemetry.metrics import Instruments
@@ -132,8 +133,8 @@ def _derived_hash_key(app: Flask) -> str:
 def _instrument_database(app: Flask, runtime: Runtime) -> None:
     from talaro.extensions import db
 
-    meter = runtime.providers.meter_provider.get_meter("opentelemetry.instrumentation.sqlalchemy")
-    usage = meter.create_up_down_counter("db.client.connections.usage", unit="connections")
+    # The pool-usage metric costs two measurements per request for little insight: off.
+    usage = NoOpMeter("talaro").create_up_down_counter("db.client.connections.usage")
     with app.app_context():
         # Per engine, not the process-global instrumentor: each app has its own providers.
         EngineTracer(runtime.tracer, db.engine, usage)

@@ -131,3 +131,22 @@ def test_admin_grants_roles_but_cannot_demote_themself(as_role) -> None:
     assert {u["id"] for u in users} >= {admin.user.id, target.user.id}
     self_demote = admin.patch(f"/api/users/{admin.user.id}", json={"role": "RECRUITER"})
     assert self_demote.status_code == 409
+
+
+def test_token_last_used_is_recorded_at_minute_precision(app, make: Factory) -> None:
+    from datetime import timedelta
+
+    from talaro.models import utcnow
+    from talaro.services import accounts
+
+    user = make.user(Role.RECRUITER)
+    secret = make.token(user)
+    start = utcnow()
+    with app.app_context():
+        assert accounts.user_for_token(secret, now=start).id == user.id
+        assert accounts.user_for_token(secret, now=start + timedelta(seconds=30)) is not None
+        stored = db.session.scalar(select(ApiToken.last_used_at))
+        assert stored == start  # the second use, 30 s later, wrote nothing
+        later = start + timedelta(minutes=2)
+        accounts.user_for_token(secret, now=later)
+        assert db.session.scalar(select(ApiToken.last_used_at)) == later
