@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from talaro.errors import NotFound
 from talaro.extensions import db
@@ -55,7 +56,8 @@ def list_candidates(
         )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = db.session.scalars(
-        query.order_by(Candidate.created_at.desc(), Candidate.id)
+        query.options(selectinload(Candidate.resumes), selectinload(Candidate.interviews))
+        .order_by(Candidate.created_at.desc(), Candidate.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from talaro.errors import Conflict, Invalid, NotFound
 from talaro.extensions import db
@@ -164,7 +165,8 @@ def _filtered(
         query = query.where(Interview.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = db.session.scalars(
-        query.order_by(Interview.starts_at, Interview.id)
+        query.options(selectinload(Interview.feedback))
+        .order_by(Interview.starts_at, Interview.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )

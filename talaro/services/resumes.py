@@ -14,6 +14,7 @@ import phonenumbers
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from talaro.errors import (
     Conflict,
@@ -270,7 +271,8 @@ def _search(user: User, q: str, page: int, per_page: int) -> tuple[list[Resume],
         query = query.where(Resume.search_text.like(pattern, escape="\\"))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = db.session.scalars(
-        query.order_by(Resume.created_at.desc(), Resume.id)
+        query.options(selectinload(Resume.candidate))  # one query, not one per resume
+        .order_by(Resume.created_at.desc(), Resume.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
