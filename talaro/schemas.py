@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 
@@ -31,3 +34,8 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
         },
         name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
     )
+
+
+def page_body(items: Sequence[Any], total: int, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The `{items, total, page, per_page}` body of a list endpoint."""
+    return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}

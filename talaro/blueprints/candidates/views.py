@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from talaro.permissions import Action, require, signed_in_user
+from talaro.schemas import page_body
 from talaro.services import candidates
 
 from .schemas import CandidatePageSchema, CandidateSchema, CandidateSearchArgsSchema
@@ -22,12 +23,7 @@ def list_candidates(args: dict[str, Any]) -> Any:
     """A page of candidates (interviewers see the ones they interview)."""
     user = signed_in_user()
     items, total = candidates.list_candidates(user, args["q"], args["page"], args["per_page"])
-    return {
-        "items": [candidates.present(user, candidate) for candidate in items],
-        "total": total,
-        "page": args["page"],
-        "per_page": args["per_page"],
-    }
+    return page_body([candidates.present(user, candidate) for candidate in items], total, args)
 
 
 @blp.route("/<candidate_id>", methods=["GET"])

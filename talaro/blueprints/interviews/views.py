@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from talaro.permissions import Action, require, signed_in_user
+from talaro.schemas import page_body
 from talaro.services import interviews
 
 from .schemas import (
@@ -39,7 +40,7 @@ def schedule(body: dict[str, Any]) -> Any:
 def list_interviews(args: dict[str, Any]) -> Any:
     """A page of interviews (interviewers see their own), soonest first."""
     items, total = interviews.list_interviews(signed_in_user(), **args)
-    return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+    return page_body(items, total, args)
 
 
 @blp.route("/<interview_id>", methods=["GET"])

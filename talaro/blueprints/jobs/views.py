@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from talaro.permissions import Action, require, signed_in_user
-from talaro.schemas import PageArgsSchema
+from talaro.schemas import PageArgsSchema, page_body
 from talaro.services import jobs
 
 from .schemas import JobCreateSchema, JobPageSchema, JobSchema, JobUpdateSchema
@@ -22,7 +22,7 @@ blp = Blueprint("jobs", __name__, url_prefix="/api/jobs", description="Jobs")
 def list_jobs(args: dict[str, Any]) -> Any:
     """A page of jobs, newest first."""
     items, total = jobs.list_jobs(args["page"], args["per_page"])
-    return {"items": items, "total": total, **args}
+    return page_body(items, total, args)
 
 
 @blp.route("", methods=["POST"])

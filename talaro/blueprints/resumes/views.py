@@ -9,6 +9,7 @@ from flask import send_file
 from flask_smorest import Blueprint
 
 from talaro.permissions import Action, require, signed_in_user
+from talaro.schemas import page_body
 from talaro.services import resumes
 
 from .schemas import (
@@ -59,7 +60,7 @@ def bulk_upload(form: dict[str, Any], files: dict[str, Any]) -> Any:
 def list_resumes(args: dict[str, Any]) -> Any:
     """A page of resumes, searchable by extracted text and fields (`q`)."""
     items, total = resumes.list_resumes(signed_in_user(), args["q"], args["page"], args["per_page"])
-    return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+    return page_body(items, total, args)
 
 
 @blp.route("/<resume_id>", methods=["GET"])
