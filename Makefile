@@ -43,7 +43,9 @@ bench: install
 
 # The whole stack in Docker (service, collector, Jaeger, PostgreSQL, Redis).
 up:
-	@test -f .env || printf 'TALARO_SECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" > .env
+	@test -f .env || printf 'TALARO_SECRET_KEY=%s\nTALARO_DB_PASSWORD=%s\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(18))')" > .env
 	mkdir -p logs
 	docker compose up --build -d
 

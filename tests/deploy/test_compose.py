@@ -81,9 +81,13 @@ def test_jaeger_ui_is_published(compose) -> None:
     assert "16686:16686" in compose["services"]["jaeger"]["ports"]
 
 
-def test_secret_key_is_never_hard_coded(compose) -> None:
+def test_secrets_are_never_hard_coded(compose) -> None:
     value = compose["services"]["talaro"]["environment"]["SECRET_KEY"]
     assert value.startswith("${") and ":?" in value
+    password = compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert password.startswith("${TALARO_DB_PASSWORD:?")
+    url = compose["services"]["talaro"]["environment"]["DATABASE_URL"]
+    assert "${TALARO_DB_PASSWORD" in url
 
 
 def test_dockerfile_runs_gunicorn_as_non_root_with_migrations_and_health_check() -> None:
