@@ -42,11 +42,10 @@ from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import NoOpMeter
 
 from talaro.telemetry import events
+from talaro.telemetry.context import IDENTITY_MODES
 from talaro.telemetry.metrics import Instruments
 from talaro.telemetry.redaction import redact_query
-from talaro.telemetry.runtime import SCOPE, Runtime, build_providers
-
-EXTENSION = "talaro.telemetry"
+from talaro.telemetry.runtime import EXTENSION, SCOPE, Runtime, build_providers
 
 __all__ = ["events", "init_app", "runtime", "shutdown", "status"]
 
@@ -54,6 +53,9 @@ __all__ = ["events", "init_app", "runtime", "shutdown", "status"]
 def init_app(app: Flask) -> None:
     """Wire providers, instrumentation and hooks into `app`; safe to call twice."""
     app.config.setdefault("TALARO_TELEMETRY_HASH_KEY", _derived_hash_key(app))
+    identity = app.config["TALARO_TELEMETRY_USER_IDENTITY"]
+    if identity not in IDENTITY_MODES:  # a typo must not silently drop who did what
+        raise ValueError(f"TALARO_TELEMETRY_USER_IDENTITY must be one of {IDENTITY_MODES}")
     if EXTENSION in app.extensions or not app.config["TALARO_TELEMETRY_ENABLED"]:
         return
     # Spans use the stable HTTP names our records use (http.request.method, url.path, ...).

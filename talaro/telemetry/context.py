@@ -32,34 +32,36 @@ def identity_attributes(email: str) -> dict[str, str]:
     return {}
 
 
+def acting_user_attributes(user: Any, method: str) -> dict[str, Any]:
+    """`user.id`, the configured identity, `user.roles` and how they authenticated."""
+    return {
+        "user.id": user.id,
+        **identity_attributes(user.email),
+        "user.roles": [user.role],
+        "talaro.auth.method": method,
+    }
+
+
 def remember_user(user: Any, method: str) -> None:
-    """Called when a request's user is known (by a loader or at sign-in). Records read it
-    from here rather than from flask-login, so a record emitted while the user is being
-    loaded cannot recurse into the loader."""
-    g.talaro_user = user
+    """Called when a request's user is known (by a loader or at sign-in). Records read the
+    user's attributes from here, computed once, rather than from flask-login, so a record
+    emitted while the user is being loaded cannot recurse into the loader."""
+    g.talaro_user_attributes = acting_user_attributes(user, method)
     g.auth_method = method
     span = trace.get_current_span()
     if span.is_recording():
-        span.set_attributes(user_attributes())
+        span.set_attributes(g.talaro_user_attributes)
 
 
 def forget_user() -> None:
-    g.pop("talaro_user", None)
+    g.pop("talaro_user_attributes", None)
 
 
 def user_attributes() -> dict[str, Any]:
     """The signed-in user, or nothing for an anonymous request."""
     if not has_request_context():
         return {}
-    user = g.get("talaro_user")
-    if user is None:
-        return {}
-    return {
-        "user.id": user.id,
-        **identity_attributes(user.email),
-        "user.roles": [user.role],
-        "talaro.auth.method": g.get("auth_method", "session"),
-    }
+    return g.get("talaro_user_attributes", {})
 
 
 def route_template() -> str | None:
@@ -71,14 +73,15 @@ def request_attributes() -> dict[str, Any]:
     """Client, user agent, method, route and user of the current request (if any)."""
     if not has_request_context():
         return {}
-    attributes: dict[str, Any] = {
-        # ProxyFix (TALARO_TRUSTED_PROXIES) makes remote_addr the real client.
-        "client.address": request.remote_addr or "",
-        "user_agent.original": request.user_agent.string[:USER_AGENT_LIMIT],
-        "http.request.method": request.method,
-    }
-    route = route_template()
-    if route is not None:
-        attributes["http.route"] = route
-    attributes.update(user_attributes())
-    return attributes
+    fixed = g.get("talaro_request_attributes")
+    if fixed is None:  # the same for every record of the request: build it once
+        fixed = g.talaro_request_attributes = {
+            # ProxyFix (TALARO_TRUSTED_PROXIES) makes remote_addr the real client.
+            "client.address": request.remote_addr or "",
+            "user_agent.original": request.user_agent.string[:USER_AGENT_LIMIT],
+            "http.request.method": request.method,
+        }
+        route = route_template()
+        if route is not None:
+            fixed["http.route"] = route
+    return {**fixed, **user_attributes()}

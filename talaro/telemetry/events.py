@@ -15,8 +15,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, has_app_context
-
 from talaro.telemetry.catalogue import (
     CATALOGUE,
     ERROR,
@@ -26,21 +24,20 @@ from talaro.telemetry.catalogue import (
     WARN,
     SeverityNumber,
 )
-from talaro.telemetry.context import identity_attributes, keyed_hash, request_attributes
+from talaro.telemetry.context import (
+    PATH_LIMIT,
+    acting_user_attributes,
+    keyed_hash,
+    request_attributes,
+)
 from talaro.telemetry.redaction import redact
+from talaro.telemetry.runtime import current_runtime
 
 if TYPE_CHECKING:
     from talaro.errors import ServiceError
     from talaro.models import ApiToken, User
-    from talaro.telemetry.runtime import Runtime
 
 SUCCESS, FAILURE = "success", "failure"
-
-
-def _runtime() -> Runtime | None:
-    if not has_app_context():
-        return None
-    return current_app.extensions.get("talaro.telemetry")
 
 
 def emit(
@@ -52,7 +49,7 @@ def emit(
     attributes: Mapping[str, Any] | None = None,
 ) -> None:
     """Emit catalogue event `name` with the request context; a no-op when telemetry is off."""
-    runtime = _runtime()
+    runtime = current_runtime()
     if runtime is None:
         return
     if runtime.trail_pending:
@@ -109,17 +106,6 @@ def _error_details(exc: ServiceError, details: dict[str, Any]) -> dict[str, Any]
 # Security events ---------------------------------------------------------------
 
 
-def user_created(user: User, via: str) -> None:
-    emit(
-        "user_created",
-        attributes={
-            "target.user.id": user.id,
-            "target.user.roles": [user.role],
-            "talaro.via": via,
-        },
-    )
-
-
 def authz_changed(user: User, changes: Mapping[str, Any], via: str = "api") -> None:
     emit(
         "authz_change",
@@ -133,15 +119,7 @@ def authz_changed(user: User, changes: Mapping[str, Any], via: str = "api") -> N
 
 
 def login_succeeded(user: User) -> None:
-    emit(
-        "authn_login_success",
-        attributes={
-            "user.id": user.id,
-            **identity_attributes(user.email),
-            "user.roles": [user.role],
-            "talaro.auth.method": "password",
-        },
-    )
+    emit("authn_login_success", attributes=acting_user_attributes(user, "password"))
 
 
 def login_failed(email: str, reason: str, *, account_exists: bool) -> None:
@@ -217,7 +195,7 @@ def input_rejected(reason: str, fields: list[str]) -> None:
 
 def system_started() -> None:
     """The process's trail starts: its pid and where its telemetry goes."""
-    runtime = _runtime()
+    runtime = current_runtime()
     outputs = runtime.providers.outputs if runtime is not None else []
     emit(
         "sys_startup", attributes={"process.pid": os.getpid(), "talaro.telemetry.outputs": outputs}
@@ -237,7 +215,7 @@ def request_finished(status: int, duration_s: float, path: str, size: int | None
         attributes={
             "http.response.status_code": status,
             "http.server.request.duration": round(duration_s, 6),
-            "url.path": path,
+            "url.path": path[:PATH_LIMIT],
             "http.response.body.size": size,
         },
     )

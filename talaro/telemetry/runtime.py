@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from flask import current_app, has_app_context
 from opentelemetry.exporter.otlp.json.file._log_exporter import FileLogExporter  # logs are _private
 from opentelemetry.exporter.otlp.json.file.metric_exporter import FileMetricExporter
 from opentelemetry.exporter.otlp.json.file.trace_exporter import FileSpanExporter
@@ -44,6 +45,7 @@ FILE_NAMES = {
     "metrics": "metrics.jsonl",
 }
 SCOPE = "talaro"
+EXTENSION = "talaro.telemetry"  # the app.extensions key of the Runtime
 
 
 def _service_version() -> str:
@@ -161,10 +163,6 @@ def _otlp_endpoint(config: Mapping[str, Any], signal: str, grpc: bool) -> str | 
     return base if grpc else base.rstrip("/") + f"/v1/{signal}"
 
 
-def otlp_configured(config: Mapping[str, Any]) -> bool:
-    return any(_otlp_endpoint(config, s, False) for s in ("traces", "logs", "metrics"))
-
-
 def _otlp_exporters(config: Mapping[str, Any]) -> dict[str, Any]:
     grpc = config.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf") == "grpc"
     if grpc:
@@ -261,7 +259,7 @@ def build_providers(config: Mapping[str, Any]) -> Providers:
 
 @dataclass
 class Runtime:
-    """What the rest of the app reaches through `current_app.extensions["talaro.telemetry"]`."""
+    """What the rest of the app reaches through `current_runtime()`."""
 
     providers: Providers
     logger: Any
@@ -276,3 +274,8 @@ class Runtime:
             "outputs": self.providers.outputs,
             **self.providers.health.snapshot(),
         }
+
+
+def current_runtime() -> Runtime | None:
+    """The running app's telemetry, or None outside an app or with telemetry off."""
+    return current_app.extensions.get(EXTENSION) if has_app_context() else None

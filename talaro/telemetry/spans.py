@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app, has_app_context
 from opentelemetry import trace
+
+from talaro.telemetry.runtime import current_runtime
 
 _NO_OP = trace.NoOpTracer()
 
@@ -15,7 +16,7 @@ _NO_OP = trace.NoOpTracer()
 @contextmanager
 def span(name: str, **attributes: Any) -> Iterator[trace.Span]:
     """A child span of the current one (a no-op when telemetry is off)."""
-    runtime = current_app.extensions.get("talaro.telemetry") if has_app_context() else None
+    runtime = current_runtime()
     tracer = runtime.tracer if runtime is not None else _NO_OP
     with tracer.start_as_current_span(name, attributes=attributes or None) as current:
         yield current

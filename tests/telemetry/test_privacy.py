@@ -127,3 +127,14 @@ def test_sdk_disabled_writes_nothing(tmp_path) -> None:
     assert app.test_client().get("/readyz").json["telemetry"] == {"status": "disabled"}
     telemetry.shutdown(app)
     assert not folder.exists()
+
+
+def test_a_mistyped_identity_setting_stops_the_start(tmp_path) -> None:
+    import pytest
+
+    config = base_config(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/typo.sqlite",
+        **telemetry_config(tmp_path / "logs", TALARO_TELEMETRY_USER_IDENTITY="hashed"),
+    )
+    with pytest.raises(ValueError, match="TALARO_TELEMETRY_USER_IDENTITY"):
+        create_app(config)
