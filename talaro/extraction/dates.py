@@ -114,3 +114,18 @@ def merged_years(ranges: Iterable[DateRange], today: datetime.date) -> float | N
             current_start, current_stop = start, stop
     total += current_stop - current_start
     return round(total / 12, 1)
+
+
+_DANGLING = re.compile(rf"(?:{_POINT})\s*{_SEPARATOR}(?:\s*{_MONTH_NAME})?$", re.IGNORECASE)
+_CONTINUES = re.compile(rf"^(?:{_PRESENT}|{_POINT})(?![\w/])", re.IGNORECASE)
+
+
+def join_wrapped_ranges(lines: list[str]) -> list[str]:
+    """Rejoin a range that a narrow column wrapped ("Dec 2023 -" / "Current ...")."""
+    joined: list[str] = []
+    for line in lines:
+        if joined and _DANGLING.search(joined[-1]) and _CONTINUES.match(line):
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+    return joined

@@ -5,20 +5,11 @@ from __future__ import annotations
 import datetime
 import re
 
-from talaro.extraction.contact import CITY, PLACE, TITLE_WORDS
+from talaro.extraction.contact import CITY, ORGANISATION_WORDS, PLACE, TITLE_WORDS
 from talaro.extraction.dates import DateRange, find_ranges, format_month
 
-_EMPLOYER_WORDS = frozenset(
-    (
-        "inc", "llc", "llp", "ltd", "limited", "gmbh", "ag", "corp", "corporation", "company",
-        "co", "plc", "sa", "bv", "labs", "lab", "technologies", "technology", "group",
-        "solutions", "systems", "software", "university", "college", "school", "institute",
-        "bank", "agency", "hospital", "studio", "studios", "consulting", "partners", "holdings",
-        "foundation", "ventures", "capital", "media", "games", "services", "networks",
-        "digital", "health",
-    )
-)  # fmt: skip
-_BULLET = re.compile(r"^\s*(?:[•●○◦▪■‣∙·*–—-]|o\s)")
+# \x7f and \uf0b7 are how some PDF fonts' bullets come out of text extraction.
+BULLET = re.compile(r"^\s*(?:[•●○◦▪■‣∙·*–—\-➢►✓\x7f\uf0a7\uf0b7]|o\s)\s*")
 _AT = re.compile(r"^(?P<title>.+?)\s+(?:at|@)\s+(?P<employer>.+)$", re.IGNORECASE)
 _STRONG_SPLIT = re.compile(r"\s*\|\s*|\s+[–—•·-]\s+|\s*[–—]\s*|\t|\s{3,}")
 _DASH_SPLIT = re.compile(r"\s*[–—]\s*|\s+-\s+")
@@ -26,6 +17,7 @@ _LOCATION_TAIL = re.compile(
     rf"(?:,|\s[|–—-]|\s?\()\s*(?:{CITY},\s*{PLACE}|remote|hybrid|on-?site)\)?\s*$", re.IGNORECASE
 )
 _CORPORATE_SUFFIX = re.compile(r"^(?:inc|llc|llp|ltd|gmbh|ag|corp|co|plc|s\.?a|b\.?v)\.?$", re.I)
+_CONTACT = re.compile(r"\S@\S+\.\w|https?://|www\.|\.(?:com|dev|io|org)\b|^\+?[\d\s().-]{7,}$")
 _TRIM = " \t,;:|()[]–—-•·"
 
 Role = tuple[str | None, str | None]
@@ -36,8 +28,15 @@ def _words(text: str) -> set[str]:
 
 
 def _kind(text: str) -> str | None:
+    # The last word names the thing: "Software Engineer" is a person, "Halcyon Software" a
+    # company, whatever words come before.
+    last = re.findall(r"[a-z]+", text.lower())[-1:]
+    if last and last[0] in TITLE_WORDS:
+        return "title"
+    if last and last[0] in ORGANISATION_WORDS:
+        return "employer"
     words = _words(text)
-    is_title, is_employer = bool(words & TITLE_WORDS), bool(words & _EMPLOYER_WORDS)
+    is_title, is_employer = bool(words & TITLE_WORDS), bool(words & ORGANISATION_WORDS)
     if is_title != is_employer:
         return "title" if is_title else "employer"
     return None
@@ -100,28 +99,53 @@ def _fill(role: list[str | None], found: Role) -> None:
 
 
 def _is_context(line: str, today: datetime.date) -> bool:
-    return bool(line.strip()) and not _BULLET.match(line) and not find_ranges(line, today)
+    """Whether a line may hold a role: not blank, a bullet, a date or a contact detail (a
+    sidebar's lines can land between an entry's lines when columns are read row by row)."""
+    return (
+        bool(line.strip())
+        and not BULLET.match(line)
+        and not find_ranges(line, today)
+        and not _CONTACT.search(line)
+    )
+
+
+def _dates_first(lines: list[str], first: int, today: datetime.date) -> bool:
+    """Whether entries put their dates above the role ("Jan 2020 - now" / "Engineer, Acme"):
+    the first dated line has no role on it or above it, and one below it."""
+    date = find_ranges(lines[first], today)[0]
+    beside = lines[first][: date.span[0]] + "  " + lines[first][date.span[1] :]
+    if parse_role(beside) != (None, None):
+        return False
+    above = [line for line in lines[max(0, first - 2) : first] if line.strip()]
+    return not above and first + 1 < len(lines) and _is_context(lines[first + 1], today)
 
 
 def parse_experience(lines: list[str], today: datetime.date) -> tuple[list[dict], list[DateRange]]:
     """Entries ``{"employer", "title", "start", "end"}`` and their date ranges."""
     entries: list[dict] = []
     ranges: list[DateRange] = []
+    dated = [index for index, line in enumerate(lines) if find_ranges(line, today)]
+    below = bool(dated) and _dates_first(lines, dated[0], today)
     previous_end = 0  # lines before this index belong to an earlier entry
-    for index, line in enumerate(lines):
-        found = find_ranges(line, today)
-        if not found:
-            continue
-        date = found[0]
+    for index in dated:
+        line = lines[index]
+        date = find_ranges(line, today)[0]
         role: list[str | None] = [None, None]
         _fill(role, parse_role(line[: date.span[0]] + "  " + line[date.span[1] :]))
-        before = [
-            lines[j] for j in range(index - 1, max(previous_end, index - 2) - 1, -1) if j >= 0
-        ]
-        for context in before:
-            if None not in role or not _is_context(context, today):
+        if below:
+            context = []
+            for following in lines[index + 1 : index + 3]:
+                if not _is_context(following, today):
+                    break
+                context.append(following)
+        else:
+            context = [
+                lines[j] for j in range(index - 1, max(previous_end, index - 2) - 1, -1) if j >= 0
+            ]
+        for line_above in context:
+            if None not in role or not _is_context(line_above, today):
                 break
-            _fill(role, parse_role(context))
+            _fill(role, parse_role(line_above))
         if role == [None, None] and index + 1 < len(lines) and _is_context(lines[index + 1], today):
             _fill(role, parse_role(lines[index + 1]))  # dates first, then the role below
         entries.append(

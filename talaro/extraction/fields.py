@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 from talaro.extraction import contact
-from talaro.extraction.dates import merged_years
-from talaro.extraction.experience import parse_experience
+from talaro.extraction.dates import join_wrapped_ranges, merged_years
+from talaro.extraction.experience import BULLET, parse_experience
 from talaro.extraction.sections import section_lines, split_sections
 from talaro.extraction.skills import find_skills
 
@@ -24,7 +24,9 @@ FIELD_NAMES = (
     "years_experience",
 )
 _MAX_EDUCATION_LINES = 10
-_BULLET_PREFIX = re.compile(r"^\s*(?:[•●○◦▪■‣∙·*–—-]|o\s)\s*")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# "Page 2", "2 of 3", "2" (not a year on a line of its own).
+_PAGE_NUMBER = re.compile(r"^(?:page\s*\d+|\d{1,3})(?:\s*(?:/|of)\s*\d+)?$", re.IGNORECASE)
 _DEGREE = re.compile(
     r"\b(?:bachelor|master|doctor|ph\.?\s?d|mba|b\.?\s?sc|m\.?\s?sc|b\.?\s?eng|m\.?\s?eng"
     r"|b\.\s?[as]\.|m\.\s?[as]\.|associate(?:'s)? degree|diploma|high school)\b",
@@ -44,17 +46,56 @@ class ExtractedFields:
     confidence: dict[str, float]
 
 
-def _education(lines: list[str]) -> list[str]:
-    """Non-empty lines without bullets; a wrapped line is joined to the one before it."""
+def _is_page_furniture(line: str, name: str | None) -> bool:
+    """A running header or footer that text extraction put among the section's lines:
+    a page number, the contact line, or the name repeated."""
+    return bool(
+        _PAGE_NUMBER.match(line)
+        or contact.EMAIL.search(line)
+        or (name and line.casefold().startswith(name.casefold()))
+    )
+
+
+def _joiner(previous: str, line: str) -> str:
+    """How a line continues the entry above: a wrapped line ("...Information" / "Systems,
+    ...") with a space, another part of the entry (the school, the years) with a comma."""
+    if previous.endswith((",", "-", "&")) or previous.split()[-1] in ("in", "of", "and", "for"):
+        return " "
+    first_part = line.split(",")[0].split()
+    if line[0].islower() or (
+        len(first_part) <= 2 and first_part[0].lower() in contact.ORGANISATION_WORDS
+    ):
+        return " "
+    return ", "
+
+
+def _education(lines: list[str], name: str | None = None) -> list[str]:
+    """One entry per degree: the lines of an entry (degree, school, years) are joined until a
+    blank line, a second degree or a line after the entry's years starts the next one."""
     entries: list[str] = []
+    has_degree = fresh = True
     for raw in lines:
-        line = _BULLET_PREFIX.sub("", raw).strip()
+        line = BULLET.sub("", raw).strip()
         if not line:
+            fresh = True
             continue
-        if entries and (line[0].islower() or entries[-1].endswith((",", "-", "&"))):
-            entries[-1] = f"{entries[-1]} {line}"
+        if _is_page_furniture(line, name):
+            continue
+        degree = bool(_DEGREE.search(line))
+        current = entries[-1] if entries else ""
+        starts_entry = (
+            fresh
+            or (degree and has_degree)
+            or (_YEAR.search(current) and not line[0].islower())
+            or current.count(", ") >= 3
+        )
+        if starts_entry:
+            entries.append(line.rstrip(","))
+            has_degree = degree
         else:
-            entries.append(line)
+            entries[-1] = f"{current.rstrip(',')}{_joiner(current, line)}{line}".rstrip(",")
+            has_degree = has_degree or degree
+        fresh = False
     return entries[:_MAX_EDUCATION_LINES]
 
 
@@ -67,22 +108,24 @@ def extract_fields(
     ``today`` (default: the current date) ends ranges that run to "present".
     """
     today = today or datetime.date.today()
-    lines = [line.strip() for line in text.splitlines()]
+    lines = join_wrapped_ranges([line.strip() for line in text.splitlines()])
     header, sections = split_sections(lines)
     values: dict[str, object] = {}
     confidence: dict[str, float] = {}
 
     values["email"] = contact.find_email(text)
     confidence["email"] = 0.99 if values["email"] else 0.0
-    values["phone"] = contact.find_phone(text, default_region)
-    confidence["phone"] = 0.9 if values["phone"] else 0.0
+    values["phone"], confidence["phone"] = contact.find_phone(text, default_region)
     values["links"] = contact.find_links(text)
     confidence["links"] = 0.95 if values["links"] else 0.0
-    values["name"], confidence["name"] = contact.find_name(header or lines)
-    values["location"], confidence["location"] = contact.find_location(header or lines)
+    values["name"], confidence["name"] = contact.find_name(lines, header)
+    values["location"], confidence["location"] = contact.find_location(lines, header)
 
-    # The name line is left out so that "Ruby Chen" does not list Ruby as a skill.
-    skill_text = text.replace(str(values["name"]), " ", 1) if values["name"] else text
+    # The name is left out (a page header may repeat it) so that "Ruby Chen" does not list
+    # Ruby as a skill.
+    skill_text = text
+    if values["name"]:
+        skill_text = re.sub(re.escape(str(values["name"])), " ", text, flags=re.IGNORECASE)
     values["skills"] = find_skills(skill_text)
     listed = section_lines(sections, "skills")
     in_section = bool(listed and find_skills("\n".join(listed)))
@@ -90,7 +133,7 @@ def extract_fields(
 
     education = section_lines(sections, "education")
     if education is not None:
-        values["education"] = _education(education)
+        values["education"] = _education(education, values["name"])
         confidence["education"] = 0.8 if values["education"] else 0.0
     else:
         values["education"] = _education([line for line in lines if _DEGREE.search(line)])

@@ -12,6 +12,8 @@ _TITLES = {
         "professional history", "career", "career experience", "professional background",
         "positions held",
         "work and experience", "experience and employment", "industry experience",
+        "where i've worked", "where i have worked", "work experience and projects",
+        "professional journey", "employment experience", "experience highlights",
     ),
     "education": (
         "education", "academic background", "academic history", "educational background",
@@ -23,6 +25,8 @@ _TITLES = {
         "core competencies", "competencies", "skills and abilities", "areas of expertise",
         "expertise", "technologies", "tools and technologies", "tech stack", "skills summary",
         "technical proficiencies", "skills and tools", "skills and expertise",
+        "toolbox", "technical toolbox", "toolkit", "tools", "skill highlights",
+        "technical expertise", "key competencies", "professional skills",
     ),
     "summary": (
         "summary", "professional summary", "profile", "professional profile", "about",
@@ -63,7 +67,7 @@ def section_name(line: str) -> str | None:
         return None
     if _LETTER_SPACED.fullmatch(text):  # "E X P E R I E N C E"
         text = text.replace(" ", "")
-    text = text.lower().replace("&", " and ").replace("/", " and ")
+    text = text.lower().replace("&", " and ").replace("/", " and ").replace("’", "'")
     text = " ".join(text.split())
     return _BY_TITLE.get(text)
 

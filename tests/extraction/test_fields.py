@@ -3,6 +3,7 @@ import datetime
 import pytest
 
 from talaro.extraction import FIELD_NAMES, PDF, extract_fields, extract_text
+from talaro.extraction.sections import section_name
 from talaro.extraction.skills import vocabulary
 
 TODAY = datetime.date(2024, 6, 15)
@@ -376,3 +377,125 @@ def test_ranges_without_an_experience_title_are_still_found():
         {"employer": "Globex", "title": "Analyst", "start": "2016-01", "end": "2019-01"}
     ]
     assert result.confidence["experience"] == 0.5
+
+
+# -- shapes found in the labelled corpus (tests/corpus) ----------------------------------
+
+
+def test_date_ranges_are_not_phone_numbers_even_before_the_real_one():
+    # A DOCX page header is read after the body: the dates come first.
+    text = "Employment\n09/2019 — 11/2023 | Developer | Initech\nJane Doe\nPhone: +1.201.555.7657"
+    result = _fields(text)
+    assert result.values["phone"] == "+12015557657"
+    assert result.confidence["phone"] == 0.9
+
+
+def test_phone_number_wrapped_by_a_narrow_column():
+    result = _fields("Jane Doe\nMobile: +61 (0)412 347\n081 · jane@example.org")
+    assert result.values["phone"] == "+61412347081"
+    assert 0 < result.confidence["phone"] < 0.9
+
+
+def test_bare_personal_site_is_a_link_but_a_dotted_skill_is_not():
+    text = "Jane Doe\njane-doe.dev | jane@doe.io\nSkills\nASP.NET, Node.js, Vue.js"
+    assert _fields(text).values["links"] == ["https://jane-doe.dev"]
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("Dr. Ana García", "Ana García"),
+        ("Liam Kim, PhD", "Liam Kim"),
+        ("Björn D. Dubois (she/her)", "Björn D. Dubois"),
+        ("Fatima C. van der Berg", "Fatima C. van der Berg"),
+        ("M. N. DE LA CRUZ", "M. N. DE LA CRUZ"),
+        ("# Mia Patel", "Mia Patel"),
+    ],
+)
+def test_name_decorations_are_left_out(line, name):
+    assert _fields(f"{line}\njane@example.com").values["name"] == name
+
+
+def test_name_and_location_beside_the_email_when_the_contact_block_comes_last():
+    text = (
+        "Experience\nEngineer, Acme  2019 - 2021\nEducation\nBSc, Jagiellonian University\n"
+        "Kenji O'Brien\nkenji@example.org | Austin, Texas"
+    )
+    result = _fields(text)
+    assert result.values["name"] == "Kenji O'Brien"
+    assert result.confidence["name"] == 0.6
+    assert result.values["location"] == "Austin, Texas"
+
+
+def test_places_and_organisations_are_not_names():
+    text = "Mexico City, Mexico\nJagiellonian University\nMia Novák\nmia@example.org"
+    assert _fields(text).values["name"] == "Mia Novák"
+
+
+def test_labelled_location_inside_a_contact_line():
+    text = "Jane Doe\nE-mail: jane@example.org | Location: Zürich, Switzerland | github.com/jd"
+    assert _fields(text).values["location"] == "Zürich, Switzerland"
+
+
+def test_the_last_word_decides_title_or_employer():
+    text = "Experience\nHalcyon Software\nSenior Software Engineer\n2023.06 to present"
+    entry = _fields(text).values["experience"][0]
+    assert (entry["title"], entry["employer"]) == ("Senior Software Engineer", "Halcyon Software")
+
+
+def test_dates_above_the_role_in_every_entry():
+    text = (
+        "Experience\nSeptember 2020 - present\nStaff Engineer\nMassive Dynamic\n"
+        "July 2016 to August 2020\nData Scientist\nInitech\nEducation\nBSc Physics"
+    )
+    assert [(e["title"], e["employer"]) for e in _fields(text).values["experience"]] == [
+        ("Staff Engineer", "Massive Dynamic"),
+        ("Data Scientist", "Initech"),
+    ]
+
+
+def test_a_wrapped_date_range_is_joined():
+    text = (
+        "Experience\nEngineer | Wonka Industries | Apr 2020 – Apr\n2022\n"
+        "QA | Initech | Dec 2023 -\nCurrent"
+    )
+    entries = _fields(text).values["experience"]
+    assert [(e["start"], e["end"]) for e in entries] == [
+        ("2020-04", "2022-04"),
+        ("2023-12", "present"),
+    ]
+
+
+def test_pdf_bullets_and_contact_lines_are_not_roles():
+    # "\x7f" is how reportlab's standard-font bullet comes out of pypdf.
+    text = (
+        "Experience\nEngineer, Acme  2019 - 2021\n\x7f Built Python services\n"
+        "jane@example.org\n2016 - 2018"
+    )
+    entries = _fields(text).values["experience"]
+    assert entries[1] == {"employer": None, "title": None, "start": "2016-01", "end": "2018-01"}
+
+
+def test_education_entries_span_lines_and_skip_page_furniture():
+    text = (
+        "Jane Doe\nEducation\nMSc Mathematics\nETH Zürich\n2015 - 2016\n"
+        "Bachelor of Science in Information\nSystems, Jagiellonian University, 2012\n"
+        "B.Eng. Mechanical Engineering, Technische\nUniversität München, 2010\n"
+        "Jane Doe · CV\nPage 1 of 2\nMBA\nINSEAD\n2009"
+    )
+    assert _fields(text).values["education"] == [
+        "MSc Mathematics, ETH Zürich, 2015 - 2016",
+        "Bachelor of Science in Information Systems, Jagiellonian University, 2012",
+        "B.Eng. Mechanical Engineering, Technische Universität München, 2010",
+        "MBA, INSEAD, 2009",
+    ]
+
+
+@pytest.mark.parametrize("title", ["Toolbox", "Where I've Worked", "SKILLS & TOOLS"])
+def test_more_section_titles(title):
+    assert section_name(title) is not None
+
+
+def test_a_name_repeated_in_page_headers_adds_no_skills():
+    text = "J. R. Smith\nj@example.org\nSkills\nSQL\nJ. R. Smith · CV\nPage 2"
+    assert _fields(text).values["skills"] == ["SQL"]

@@ -1,0 +1,1 @@
+"""A labelled resume corpus the project generates itself (see generate.py)."""
