@@ -10,8 +10,20 @@ PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TEXT = "text/plain"
 
-_NOT_SUPPORTED = "File content is not a PDF, DOCX or plain-text document"
+_NOT_A_DOCUMENT = "not a PDF, DOCX or plain-text document"
+_NOT_SUPPORTED = f"File content is {_NOT_A_DOCUMENT}"
 _PRINTABLE_SHARE = 0.95
+# Formats that are never a resume, named in the refusal when a file starts with them
+# (PDF readers accept a header anywhere in the first KiB, so these could hide one).
+_FOREIGN_SIGNATURES = (
+    (b"\x7fELF", "an ELF executable"),
+    (b"MZ", "a Windows executable"),
+    (b"\xca\xfe\xba\xbe", "a Mach-O executable"),
+    (b"\xcf\xfa\xed\xfe", "a Mach-O executable"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+)
 
 
 class UnsupportedFileType(ValueError):
@@ -57,7 +69,15 @@ def detect_type(data: bytes) -> str:
     # signature, and generic sniffers cannot tell a DOCX from any other ZIP archive.
     if not data:
         raise UnsupportedFileType("File is empty")
+    for signature, kind in _FOREIGN_SIGNATURES:
+        if data.startswith(signature):
+            raise UnsupportedFileType(
+                f"File content is {kind}, not a PDF, DOCX or plain-text document"
+            )
     if b"%PDF-" in data[:1024]:
+        if data.startswith(b"PK\x03\x04") or zipfile.is_zipfile(io.BytesIO(data)):
+            # A polyglot: readers would disagree on what it is, so it is neither.
+            raise UnsupportedFileType("File is both a PDF and a ZIP archive")
         return PDF
     if data.startswith(b"PK\x03\x04"):
         if _is_docx(data):

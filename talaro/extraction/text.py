@@ -14,11 +14,12 @@ import docx
 import pypdf
 from docx.exceptions import PythonDocxError
 from docx.opc.exceptions import OpcError
+from docx.opc.part import Part, XmlPart
 from docx.section import Section, _Footer, _Header
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
-from pypdf.errors import DependencyError, PdfReadError, PyPdfError
+from pypdf.errors import DependencyError, LimitReachedError, PdfReadError, PyPdfError
 
 from talaro.extraction.filetypes import DOCX, PDF, TEXT, decode_text
 
@@ -59,8 +60,33 @@ _DOCX_PARSE_ERRORS = (
 )
 
 
+# DOCX archive limits, checked from the ZIP central directory before anything is inflated.
+# Real resumes are far below them: a few dozen members, a few MiB with pictures.
+MAX_DOCX_MEMBERS = 1000
+MAX_DOCX_UNCOMPRESSED = 64 * 1024 * 1024
+MAX_DOCX_RATIO = 200  # per member of more than a MiB; XML rarely packs tighter than 30:1
+_RATIO_FLOOR = 1024 * 1024
+_XML_MEMBER = re.compile(r"\.(xml|rels)$", re.IGNORECASE)
+# OOXML never carries a document type declaration: one is an entity expansion or XXE attempt.
+_DTD_MARKERS = tuple(
+    marker.encode(codec)
+    for marker in ("<!DOCTYPE", "<!ENTITY")
+    for codec in ("ascii", "utf-16-le", "utf-16-be")
+)
+
+
 class ExtractionError(ValueError):
-    """Text could not be extracted; str() is a human-readable reason."""
+    """Text could not be extracted; str() is a human-readable reason and ``check`` names
+    the check that failed (corrupt, encrypted, pages, archive, xml_entities, decompression,
+    time_limit, memory_limit, worker_crash)."""
+
+    def __init__(self, message: str, check: str = "corrupt") -> None:
+        super().__init__(message)
+        self.check = check
+
+    def __reduce__(self) -> tuple[type[ExtractionError], tuple[str, str]]:
+        # Keeps `check` when the error travels back from an extraction worker process.
+        return type(self), (str(self), self.check)
 
 
 @dataclass(frozen=True)
@@ -99,13 +125,17 @@ def _pdf_text(data: bytes, max_pages: int) -> tuple[str, int]:
         reader = pypdf.PdfReader(io.BytesIO(data))
         # Owner-password-only PDFs (printing/copying restrictions) open with an empty password.
         if reader.is_encrypted and not _decrypts_with_empty_password(reader):
-            raise ExtractionError("PDF is encrypted")
+            raise ExtractionError("PDF is encrypted", "encrypted")
         pages = len(reader.pages)
         if pages > max_pages:
-            raise ExtractionError(f"PDF has more than {max_pages} pages ({pages})")
+            raise ExtractionError(f"PDF has more than {max_pages} pages ({pages})", "pages")
         texts = [page.extract_text() or "" for page in reader.pages]
     except ExtractionError:
         raise
+    except LimitReachedError as exc:
+        raise ExtractionError(
+            "PDF content expands beyond the decompression limit", "decompression"
+        ) from exc
     except _PDF_PARSE_ERRORS as exc:
         raise ExtractionError("PDF is corrupt or truncated") from exc
     return "\n".join(texts), pages
@@ -119,9 +149,43 @@ def _decrypts_with_empty_password(reader: pypdf.PdfReader) -> bool:
         return False
 
 
-def _docx_text(data: bytes) -> tuple[str, int]:
+def check_docx_archive(data: bytes) -> None:
+    """Refuse zip bombs before python-docx inflates anything: member count, total and
+    per-member expansion, all from the ZIP central directory."""
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except _DOCX_PARSE_ERRORS as exc:
+        raise ExtractionError("DOCX is corrupt") from exc
+    if len(members) > MAX_DOCX_MEMBERS:
+        raise ExtractionError(f"DOCX has more than {MAX_DOCX_MEMBERS} archive members", "archive")
+    if sum(member.file_size for member in members) > MAX_DOCX_UNCOMPRESSED:
+        raise ExtractionError(
+            f"DOCX expands to more than {MAX_DOCX_UNCOMPRESSED // 2**20} MiB", "archive"
+        )
+    for member in members:
+        ratio = member.file_size / max(1, member.compress_size)
+        if member.file_size > _RATIO_FLOOR and ratio > MAX_DOCX_RATIO:
+            raise ExtractionError(f"DOCX member expands {ratio:.0f} times (a zip bomb)", "archive")
+
+
+_DTD_REFUSED = "DOCX declares XML entities (a DTD), which Word never writes"
+
+
+def _docx_text(data: bytes) -> tuple[str, int]:
+    check_docx_archive(data)
+    try:
+        # python-docx's parser never resolves entities (resolve_entities=False) and libxml2
+        # refuses runaway expansion, so a DTD is found after parsing, or, when parsing
+        # failed, by a scan that only a broken file pays for.
         document = docx.Document(io.BytesIO(data))
+    except _DOCX_PARSE_ERRORS as exc:
+        if _any_part_declares_dtd(data):
+            raise ExtractionError(_DTD_REFUSED, "xml_entities") from exc
+        raise ExtractionError("DOCX is corrupt") from exc
+    if any(_has_dtd(part) for part in document.part.package.iter_parts()):
+        raise ExtractionError(_DTD_REFUSED, "xml_entities")
+    try:
         lines = list(_block_lines(document.iter_inner_content()))
         seen: set[str] = set()
         for section in document.sections:
@@ -135,6 +199,38 @@ def _docx_text(data: bytes) -> tuple[str, int]:
         raise ExtractionError("DOCX is corrupt") from exc
     text = "\n".join(lines)
     return text, max(1, math.ceil(len(text.split()) / _WORDS_PER_PAGE))
+
+
+def _has_dtd(part: Part) -> bool:
+    if not isinstance(part, XmlPart):
+        return False
+    info = part.element.getroottree().docinfo
+    return bool(info.doctype) or info.internalDTD is not None
+
+
+def _any_part_declares_dtd(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(
+                _declares_dtd(archive, member)
+                for member in archive.infolist()
+                if _XML_MEMBER.search(member.filename)
+            )
+    except _DOCX_PARSE_ERRORS:
+        return False
+
+
+def _declares_dtd(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """Whether the part holds a document type declaration (zipfile stops at the declared
+    size and checks the CRC, so this stays bounded)."""
+    tail = b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(64 * 1024):
+            window = tail + chunk
+            if any(marker in window for marker in _DTD_MARKERS):
+                return True
+            tail = window[-32:]
+    return False
 
 
 def _header_footer_parts(section: Section) -> list[_Header | _Footer]:

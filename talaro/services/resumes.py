@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -26,17 +27,16 @@ from talaro.errors import (
 )
 from talaro.extensions import db
 from talaro.extraction import (
-    ExtractedText,
     ExtractionError,
     UnsupportedFileType,
     detect_type,
-    extract_fields,
-    extract_text,
+    sandbox,
 )
 from talaro.models import Job, Resume, User
 from talaro.permissions import Action, check_resume, visible_resumes
 from talaro.services import candidates
 from talaro.telemetry import events
+from talaro.telemetry.runtime import current_runtime
 from talaro.telemetry.spans import span
 
 MAX_FILENAME_LENGTH = 255
@@ -98,7 +98,12 @@ def clean_filename(name: str) -> str:
     name = re.split(r"[\\/]", name)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
     name = name.lstrip(".") or "resume"
-    return name[:MAX_FILENAME_LENGTH]
+    if len(name) <= MAX_FILENAME_LENGTH:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 16:
+        return name[:MAX_FILENAME_LENGTH]
+    return f"{stem[: MAX_FILENAME_LENGTH - len(suffix) - 1]}.{suffix}"  # keep the extension
 
 
 def _rejected(error: ServiceError, upload: Upload, check: str) -> ServiceError:
@@ -110,6 +115,28 @@ def _rejected(error: ServiceError, upload: Upload, check: str) -> ServiceError:
 def create_resume(user: User, upload: Upload, job_id: str | None = None) -> Resume:
     """Validate, extract and store one resume with its candidate, all or nothing."""
     job = _job_for(job_id)
+    content_type, digest = _validate(upload)
+    _check_not_stored(digest)
+    limits = extraction_limits()
+    extracted = _extract_text(
+        upload, content_type, sandbox.submit(upload.data, content_type, limits)
+    )
+    return _store(user, upload, job, content_type, digest, extracted)
+
+
+def extraction_limits() -> sandbox.Limits:
+    config = current_app.config
+    return sandbox.Limits(
+        timeout_s=config["TALARO_EXTRACT_TIMEOUT_S"],
+        memory_mb=config["TALARO_EXTRACT_MEMORY_MB"],
+        max_pages=config["TALARO_MAX_PAGES"],
+        workers=config["TALARO_EXTRACT_WORKERS"],
+        phone_region=config["TALARO_PHONE_REGION"],
+    )
+
+
+def _validate(upload: Upload) -> tuple[str, str]:
+    """The checks that need no parsing: empty, type from the bytes; (content type, sha256)."""
     if not upload.data:
         raise _rejected(Invalid("File is empty", code="empty_file"), upload, "empty")
     try:
@@ -117,15 +144,27 @@ def create_resume(user: User, upload: Upload, job_id: str | None = None) -> Resu
     except UnsupportedFileType as exc:
         error = UnsupportedMediaType(str(exc), code="unsupported_file_type")
         raise _rejected(error, upload, "type") from exc
-    digest = hashlib.sha256(upload.data).hexdigest()
+    return content_type, hashlib.sha256(upload.data).hexdigest()
+
+
+def _check_not_stored(digest: str) -> None:
     with span("resume.duplicate_check"):
         existing = db.session.scalar(select(Resume.id).where(Resume.sha256 == digest))
     if existing is not None:
         raise _duplicate(existing)
-    extracted = _extract_text(upload, content_type)
-    with span("resume.extract_fields"):
-        region = current_app.config["TALARO_PHONE_REGION"]
-        found = extract_fields(extracted.text, default_region=region)
+
+
+def _add(
+    user: User,
+    upload: Upload,
+    job: Job | None,
+    content_type: str,
+    digest: str,
+    done: sandbox.Extraction,
+) -> Resume:
+    """The resume and its (matched or new) candidate, added to the session uncommitted."""
+    extracted, found = done.text, done.fields
+    assert found is not None  # _extract_text refuses a file without text
     values = found.values
     candidate = candidates.match_or_create(
         values.get("name"), values.get("email"), values.get("phone")
@@ -147,6 +186,18 @@ def create_resume(user: User, upload: Upload, job_id: str | None = None) -> Resu
     )
     resume.search_text = _search_text(extracted.text, values)
     db.session.add(resume)
+    return resume
+
+
+def _store(
+    user: User,
+    upload: Upload,
+    job: Job | None,
+    content_type: str,
+    digest: str,
+    done: sandbox.Extraction,
+) -> Resume:
+    resume = _add(user, upload, job, content_type, digest, done)
     try:
         db.session.commit()
     except IntegrityError as exc:  # the same file committed by a concurrent request
@@ -158,26 +209,44 @@ def create_resume(user: User, upload: Upload, job_id: str | None = None) -> Resu
     return resume
 
 
-def _extract_text(upload: Upload, content_type: str) -> ExtractedText:
-    """Text extraction in its own span, with its `resume_text_extract` event."""
-    started = time.perf_counter()
+def _extract_text(
+    upload: Upload, content_type: str, pending: Future[sandbox.Extraction]
+) -> sandbox.Extraction:
+    """Wait for an extraction started on the pool: its span and `resume_text_extract` event
+    (the duration is the worker's own time on the file), and the span of the worker's
+    field extraction placed where it ran."""
+    limits = extraction_limits()
     with events.recorded("resume_text_extract", **{"file.mime_type": content_type}) as details:
         with span("resume.extract_text", **{"file.mime_type": content_type}):
             try:
-                extracted = extract_text(
-                    upload.data, content_type, max_pages=current_app.config["TALARO_MAX_PAGES"]
-                )
+                done = sandbox.result(pending, limits)
+                if not done.text.text:
+                    # Nothing to search or match on: an image-only scan, or a damaged file
+                    # the parser skipped over.
+                    raise ExtractionError(
+                        "No text could be extracted from the file (an image-only scan or a "
+                        "damaged file)",
+                        "no_text",
+                    )
             except ExtractionError as exc:
                 error = Invalid(str(exc), code="unreadable_file")
-                raise _rejected(error, upload, "extraction") from exc
+                raise _rejected(error, upload, exc.check) from exc
         details.update(
             {
-                "talaro.pages": extracted.pages,
-                "talaro.characters": len(extracted.text),
-                "talaro.duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "talaro.pages": done.text.pages,
+                "talaro.characters": len(done.text.text),
+                "talaro.duration_ms": round(done.seconds * 1000, 3),
             }
         )
-    return extracted
+    _span_between("resume.extract_fields", *done.fields_ns)
+    return done
+
+
+def _span_between(name: str, start_ns: int, end_ns: int) -> None:
+    """A child span for work a worker process did, placed at the times it did it."""
+    runtime = current_runtime()
+    if runtime is not None:
+        runtime.tracer.start_span(name, start_time=start_ns).end(end_time=end_ns)
 
 
 def _duplicate(resume_id: str) -> Conflict:
@@ -195,18 +264,42 @@ def _job_for(job_id: str | None) -> Job | None:
     return job
 
 
+@dataclass
+class _Pending:
+    """One file of a bulk request between its checks and its storing."""
+
+    upload: Upload
+    error: ServiceError | None = None
+    content_type: str = ""
+    digest: str = ""
+    first: int | None = None  # index of an earlier file with the same bytes
+    extraction: Future[sandbox.Extraction] | None = None
+    outcome: ServiceError | None = None  # how storing it failed, if it did
+
+    @property
+    def refusal(self) -> ServiceError | None:
+        return self.error or self.outcome
+
+
 def bulk_create(
     user: User, files: Sequence[tuple[str | None, IO[bytes]]], job_id: str | None = None
 ) -> list[BulkResult]:
-    """Store each `(filename, stream)`; one result per file, in order, a bad file failing alone."""
+    """Store each `(filename, stream)`; one result per file, in order, a bad file failing
+    alone. All files are checked first and their extractions started together on the pool
+    (as many at once as it has workers); storing then happens here, in order."""
     limit = current_app.config["TALARO_MAX_BULK_FILES"]
     with events.recorded("resume_bulk_upload", **{"talaro.file_count": len(files)}) as details:
         if not files:
             raise Invalid("No files were sent", details={"fields": {"files": ["required"]}})
         if len(files) > limit:
-            raise Invalid(f"At most {limit} files per bulk upload", code="too_many_files")
-        _job_for(job_id)
-        results = [_bulk_one(user, filename, stream, job_id) for filename, stream in files]
+            error = Invalid(f"At most {limit} files per bulk upload", code="too_many_files")
+            raise _rejected(error, Upload(f"{len(files)} files", b""), "bulk_count")
+        job = _job_for(job_id)
+        pending = _read_all(files)
+        limits = extraction_limits()
+        for index, item in enumerate(pending):
+            _check_one(item, index, pending, limits)
+        results = _store_all(user, job, pending)
         created = sum(result.status == "created" for result in results)
         details.update(
             {"talaro.success_count": created, "talaro.failed_count": len(results) - created}
@@ -214,20 +307,149 @@ def bulk_create(
     return results
 
 
-def _bulk_one(
-    user: User, filename: str | None, stream: IO[bytes], job_id: str | None
-) -> BulkResult:
+def _read_all(files: Sequence[tuple[str | None, IO[bytes]]]) -> list[_Pending]:
+    """Read every file (each up to its own limit), then hold the total to its limit."""
+    pending = []
+    for filename, stream in files:
+        name = clean_filename(filename or "")
+        try:
+            pending.append(_Pending(read_upload(stream, name)))
+        except PayloadTooLarge as exc:
+            pending.append(_Pending(Upload(name, b""), error=exc))
+    total_limit = current_app.config["TALARO_MAX_BULK_BYTES"]
+    total = sum(len(item.upload.data) for item in pending)
+    if total > total_limit:
+        error = PayloadTooLarge(
+            f"The files together are larger than the {total_limit // 2**20} MiB bulk limit",
+            code="bulk_too_large",
+        )
+        raise _rejected(error, Upload(f"{len(files)} files", b"\0" * total), "bulk_size")
+    return pending
+
+
+def _check_one(item: _Pending, index: int, pending: list[_Pending], limits: sandbox.Limits) -> None:
+    """Checks before parsing; a file that passes starts extracting on the pool."""
+    if item.error is not None:
+        return
     try:
-        resume = upload_resume(user, filename, stream, job_id)
+        item.content_type, item.digest = _validate(item.upload)
+        for earlier, other in enumerate(pending[:index]):
+            if other.digest == item.digest:
+                item.first = earlier  # stored (or refused) once, when its turn comes
+                return
+        _check_not_stored(item.digest)
+    except ServiceError as exc:
+        item.error = exc
+        return
+    item.extraction = sandbox.submit(item.upload.data, item.content_type, limits)
+
+
+def _store_all(user: User, job: Job | None, pending: list[_Pending]) -> list[BulkResult]:
+    """Store the files that passed in one transaction (a commit each would cost an fsync
+    each): a file that fails does so before it writes anything, so nothing needs undoing.
+    Should a concurrent request store one of these files first, the unique sha256 fails
+    the commit; then each file is stored in its own transaction instead."""
+    try:
+        outcomes = [_stage(user, job, item, pending) for item in pending]
+        db.session.flush()  # ids, before the commit expires every row
+        results = [_result(item, outcome) for item, outcome in zip(pending, outcomes, strict=True)]
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        for item in pending:
+            item.outcome = None
+        return [_store_one(user, job, item, pending) for item in pending]
+    for item, outcome in zip(pending, outcomes, strict=True):
+        _record_upload(item, outcome)
+    return results
+
+
+def _stage(
+    user: User, job: Job | None, item: _Pending, pending: list[_Pending]
+) -> Resume | ServiceError:
+    try:
+        if item.first is not None:
+            _repeat_of(pending[item.first], item.digest)
+        if item.error is not None:
+            raise item.error
+        assert item.extraction is not None
+        done = _extract_text(item.upload, item.content_type, item.extraction)
+        return _add(user, item.upload, job, item.content_type, item.digest, done)
+    except ServiceError as exc:
+        item.outcome = exc
+        return exc
+
+
+def _result(item: _Pending, outcome: Resume | ServiceError) -> BulkResult:
+    name = item.upload.filename
+    if isinstance(outcome, Conflict):
+        return BulkResult(name, "duplicate", outcome.details["id"], outcome.message)
+    if isinstance(outcome, ServiceError):
+        return BulkResult(name, "failed", None, outcome.message)
+    return BulkResult(name, "created", outcome.id)
+
+
+def _record_upload(item: _Pending, outcome: Resume | ServiceError) -> None:
+    """The file's `resume_upload` event, once its outcome is committed."""
+    upload = item.upload
+    with (
+        suppress(ServiceError),
+        events.recorded(
+            "resume_upload", **{"file.name": upload.filename, "file.size": len(upload.data)}
+        ) as details,
+    ):
+        if isinstance(outcome, ServiceError):
+            raise outcome
+        details.update(
+            {
+                "resume.id": outcome.id,
+                "candidate.id": outcome.candidate_id,
+                "job.id": outcome.job_id,
+                "file.mime_type": outcome.content_type,
+            }
+        )
+
+
+def _store_one(user: User, job: Job | None, item: _Pending, pending: list[_Pending]) -> BulkResult:
+    """One file in its own transaction, with its `resume_upload` event and its result."""
+    upload = item.upload
+    try:
+        with events.recorded(
+            "resume_upload", **{"file.name": upload.filename, "file.size": len(upload.data)}
+        ) as details:
+            if item.first is not None:
+                _repeat_of(pending[item.first], item.digest)
+            if item.error is not None:
+                raise item.error
+            assert item.extraction is not None
+            done = _extract_text(upload, item.content_type, item.extraction)
+            resume = _store(user, upload, job, item.content_type, item.digest, done)
+            details.update(
+                {
+                    "resume.id": resume.id,
+                    "candidate.id": resume.candidate_id,
+                    "job.id": resume.job_id,
+                    "file.mime_type": resume.content_type,
+                }
+            )
     except Conflict as exc:
         db.session.rollback()
-        return BulkResult(
-            clean_filename(filename or ""), "duplicate", exc.details["id"], exc.message
-        )
-    except (Invalid, UnsupportedMediaType, PayloadTooLarge) as exc:
+        item.outcome = exc
+        return BulkResult(upload.filename, "duplicate", exc.details["id"], exc.message)
+    except ServiceError as exc:
         db.session.rollback()
-        return BulkResult(clean_filename(filename or ""), "failed", None, exc.message)
+        item.outcome = exc
+        return BulkResult(upload.filename, "failed", None, exc.message)
     return BulkResult(resume.filename, "created", resume.id)
+
+
+def _repeat_of(first: _Pending, digest: str) -> None:
+    """A file with the same bytes as an earlier one of the request: it shares that file's
+    refusal (its event was recorded once), or is a duplicate of what was stored."""
+    if first.refusal is not None and not isinstance(first.refusal, Conflict):
+        raise first.refusal
+    _check_not_stored(digest)
+    raise Invalid("The same file earlier in this request could not be stored")
 
 
 def get_resume(user: User, resume_id: str, action: Action = Action.RESUME_VIEW) -> Resume:

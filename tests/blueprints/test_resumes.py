@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+from talaro import telemetry
 from talaro.extensions import db
 from talaro.models import Candidate, Resume, Role
 from talaro.services.resumes import clean_filename
 from tests.documents import docx_bytes, pdf_bytes
 from tests.factories import ApiClient, resume_text
+from tests.hostile.files import billion_laughs_docx, elf_renamed_pdf, truncated_pdf
+from tests.telemetry import otlp_json
 
 
 def upload(client: ApiClient, data: bytes | str, filename: str = "cv.txt", **form: str):
@@ -224,3 +228,97 @@ def test_clean_filename_drops_line_breaks_and_caps_length() -> None:
     assert clean_filename("..") == "resume"
     assert clean_filename("C:\\Users\\me\\cv.txt") == "cv.txt"
     assert len(clean_filename("é" * 1000 + ".pdf")) == 255
+
+
+def security_events(app, name: str) -> list:
+    telemetry.flush(app)
+    path = Path(app.config["TALARO_TELEMETRY_DIR"]) / "security.jsonl"
+    return [r for r in otlp_json.log_records(path) if r.event_name == name]
+
+
+def bulk(client: ApiClient, files: list[tuple[bytes, str]]):
+    return client.post(
+        "/api/resumes/bulk",
+        data={"files": [(io.BytesIO(data), name) for data, name in files]},
+        content_type="multipart/form-data",
+    )
+
+
+def test_bulk_mix_of_good_duplicate_and_hostile_files_stores_exactly_the_good(as_role, app):
+    recruiter = as_role(Role.RECRUITER)
+    stored_before = pdf_bytes([["Ama Owusu", "ama@example.org", "Skills", "Go"]])
+    assert upload(recruiter, stored_before, "ama.pdf").status_code == 201
+    good_pdf = pdf_bytes([["Bea Novak", "bea@example.org", "Skills", "Rust"]])
+    good_docx = docx_bytes(["Chen Hao", "chen.hao@example.org", "Skills", "Java"])
+    good_text = resume_text("Dara Kim", "dara@example.org").encode()
+    files = [
+        (good_pdf, "bea.pdf"),
+        (billion_laughs_docx(), "laughs.docx"),
+        (good_docx, "chen.docx"),
+        (good_pdf, "bea-again.pdf"),  # the same bytes earlier in this request
+        (stored_before, "ama-again.pdf"),  # stored by an earlier request
+        (elf_renamed_pdf(), "../tool.pdf"),
+        (truncated_pdf(), "cut.pdf"),
+        (b"", "empty.txt"),
+        (good_text, "dara.txt"),
+        (billion_laughs_docx(), "laughs-again.docx"),
+    ]
+    response = bulk(recruiter, files)
+    assert response.status_code == 200, response.json
+    results = response.json["results"]
+    assert [(r["filename"], r["status"]) for r in results] == [
+        ("bea.pdf", "created"),
+        ("laughs.docx", "failed"),
+        ("chen.docx", "created"),
+        ("bea-again.pdf", "duplicate"),
+        ("ama-again.pdf", "duplicate"),
+        ("tool.pdf", "failed"),
+        ("cut.pdf", "failed"),
+        ("empty.txt", "failed"),
+        ("dara.txt", "created"),
+        ("laughs-again.docx", "failed"),
+    ]
+    assert results[3]["id"] == results[0]["id"]
+    assert "DTD" in results[1]["error"] and results[9]["error"] == results[1]["error"]
+    assert "ELF executable" in results[5]["error"]
+    assert results[6]["error"] == "PDF is corrupt or truncated"
+    assert response.json["success_count"] == 3 and response.json["failed_count"] == 7
+    created = {r["id"] for r in results if r["status"] == "created"}
+    listed = recruiter.get("/api/resumes?per_page=50").json["items"]
+    assert {item["id"] for item in listed} == created | {results[4]["id"]}
+    assert {item["fields"]["email"] for item in listed if item["id"] in created} == {
+        "bea@example.org",
+        "chen.hao@example.org",
+        "dara@example.org",
+    }
+    assert count(app, Resume) == 4 and count(app, Candidate) == 4
+    checks = [r.attributes["talaro.check"] for r in security_events(app, "upload_validation")]
+    assert sorted(checks) == ["corrupt", "empty", "type", "xml_entities"]
+
+
+def test_bulk_over_the_file_count_is_refused_with_an_event(as_role, app):
+    recruiter = as_role(Role.RECRUITER)
+    limit = app.config["TALARO_MAX_BULK_FILES"]
+    files = [(resume_text(f"P{n}", f"p{n}@example.org").encode(), f"{n}.txt") for n in range(11)]
+    response = bulk(recruiter, files[: limit + 1])
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "too_many_files"
+    assert f"At most {limit} files" in response.json["error"]["message"]
+    [event] = security_events(app, "upload_validation")
+    assert event.attributes["talaro.check"] == "bulk_count"
+    assert count(app, Resume) == 0
+
+
+def test_bulk_over_the_total_size_is_413_with_an_event_and_stores_nothing(as_role, app):
+    recruiter = as_role(Role.RECRUITER)
+    app.config["TALARO_MAX_BULK_BYTES"] = 2 * 1024 * 1024
+    files = [(b"%d " % n + b"resume text " * 38_000, f"{n}.txt") for n in range(5)]
+    response = bulk(recruiter, files)
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "bulk_too_large"
+    assert "2 MiB bulk limit" in response.json["error"]["message"]
+    [event] = security_events(app, "upload_validation")
+    assert event.attributes["talaro.check"] == "bulk_size"
+    assert event.attributes["file.size"] == sum(len(data) for data, _ in files)
+    assert count(app, Resume) == 0
+    assert bulk(recruiter, files[:1]).json["results"][0]["status"] == "created"

@@ -97,3 +97,25 @@ def test_unsupported_file_type_is_a_value_error():
 def test_a_few_control_characters_are_tolerated():
     text = "Jane Doe\x0c" + "Resume line\n" * 20
     assert detect_type(text.encode()) == TEXT
+
+
+def test_pdf_and_zip_at_once_is_neither(make_pdf, make_docx):
+    with pytest.raises(UnsupportedFileType, match="both a PDF and a ZIP archive"):
+        detect_type(make_pdf([["Jane Doe"]]) + make_docx(["Jane Doe"]))
+    with pytest.raises(UnsupportedFileType, match="both a PDF and a ZIP archive"):
+        detect_type(_zip({"word/document.xml": "%PDF-1.7 <w:document/>"}))
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        pytest.param(ELF + b"%PDF-1.7\n", "an ELF executable", id="elf"),
+        pytest.param(WINDOWS_EXE + b"%PDF-1.4\n", "a Windows executable", id="exe"),
+        pytest.param(PNG + b"tEXt%PDF-1.4", "a PNG image", id="png"),
+        pytest.param(b"\xff\xd8\xff\xe0" + b"%PDF-1.4", "a JPEG image", id="jpeg"),
+    ],
+)
+def test_executables_and_images_are_named_even_with_a_pdf_header_inside(data, kind):
+    with pytest.raises(UnsupportedFileType) as caught:
+        detect_type(data)
+    assert str(caught.value) == f"File content is {kind}, not a PDF, DOCX or plain-text document"

@@ -4,7 +4,7 @@ import zipfile
 import pypdf
 import pytest
 
-from talaro.extraction import DOCX, PDF, TEXT, ExtractedText, ExtractionError, extract_text
+from talaro.extraction import DOCX, PDF, TEXT, ExtractedText, ExtractionError, extract_text, text
 
 
 def _encrypt(data: bytes, user_password: str, owner_password: str) -> bytes:
@@ -138,3 +138,67 @@ def test_unknown_content_type_is_rejected():
 
 def test_extraction_error_is_a_value_error():
     assert issubclass(ExtractionError, ValueError)
+
+
+def _rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
+    """The package with members replaced or added."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            archive.writestr(item.filename, replace.get(item.filename, source.read(item)))
+        for name, content in replace.items():
+            if name not in source.namelist():
+                archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_docx_with_too_many_members_is_refused_before_parsing(make_docx):
+    extra = {f"customXml/item{n}.xml": b"<a/>" for n in range(text.MAX_DOCX_MEMBERS)}
+    with pytest.raises(ExtractionError) as caught:
+        extract_text(_rezip(make_docx(["Jane Doe"]), extra), DOCX)
+    assert caught.value.check == "archive"
+    assert "archive members" in str(caught.value)
+
+
+def test_docx_member_with_a_bomb_ratio_is_refused(make_docx):
+    padded = b"<a>" + b" " * (8 * 1024 * 1024) + b"</a>"
+    with pytest.raises(ExtractionError) as caught:
+        extract_text(_rezip(make_docx(["Jane Doe"]), {"customXml/pad.xml": padded}), DOCX)
+    assert caught.value.check == "archive"
+    assert "zip bomb" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        b'<!DOCTYPE w:document [<!ENTITY x "y">]>',
+        b'<!-- <a> --><!DOCTYPE w:document [<!ENTITY x "y">]>',
+    ],
+    ids=["plain", "after-a-comment"],
+)
+def test_docx_with_a_dtd_is_refused_with_its_own_reason(make_docx, prolog):
+    data = make_docx(["Jane Doe"])
+    original = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
+    head, _, body = original.partition(b"?>")
+    hostile = _rezip(data, {"word/document.xml": head + b"?>" + prolog + body})
+    with pytest.raises(ExtractionError) as caught:
+        extract_text(hostile, DOCX)
+    assert caught.value.check == "xml_entities"
+
+
+def test_pdf_inflating_past_the_library_limit_is_refused():
+    from tests.hostile.files import deflate_bomb_pdf
+
+    with pytest.raises(ExtractionError) as caught:
+        extract_text(deflate_bomb_pdf(), PDF)
+    assert caught.value.check == "decompression"
+
+
+def test_checks_name_what_failed(make_pdf):
+    with pytest.raises(ExtractionError) as caught:
+        extract_text(_encrypt(make_pdf([["x"]]), "u", "o"), PDF)
+    assert caught.value.check == "encrypted"
+    with pytest.raises(ExtractionError) as caught:
+        extract_text(make_pdf([["x"]])[:300], PDF)
+    assert caught.value.check == "corrupt"
