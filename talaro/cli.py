@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from talaro.errors import ServiceError
 from talaro.models import Role
-from talaro.services import accounts
+from talaro.services import accounts, reparse
 
 users_cli = AppGroup("users", help="Create users and grant roles.")
 
@@ -44,3 +44,33 @@ def set_role(email: str, role: str) -> None:
         raise click.ClickException(f"No user with email {email}")
     accounts.update_user(user, role=role.upper())
     click.echo(f"{user.email} is now {user.role}")
+
+
+resumes_cli = AppGroup("resumes", help="Maintain stored resumes.")
+
+
+@resumes_cli.command("reparse")
+@click.argument("resume_ids", nargs=-1, metavar="[RESUME_ID]...")
+@click.option("--all", "everything", is_flag=True, help="Re-parse every stored resume.")
+@click.option(
+    "--from-text",
+    is_flag=True,
+    help="Parse the stored text again instead of re-reading the stored file.",
+)
+def reparse_resumes(resume_ids: tuple[str, ...], everything: bool, from_text: bool) -> None:
+    """Re-extract the fields of stored resumes with the current parser; fields a person
+    corrected keep the correction. Exits 1 when a resume is missing or unreadable."""
+    if everything == bool(resume_ids):
+        raise click.UsageError("Give either --all or one or more RESUME_IDs.")
+    report = reparse.reparse(None if everything else resume_ids, from_content=not from_text)
+    click.echo(
+        f"Re-parsed {report.checked} resumes: {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(report.failed)} failed; "
+        f"{report.corrections_kept} corrected fields kept"
+    )
+    if report.failed:
+        click.echo(f"Could not read: {', '.join(report.failed)}", err=True)
+    if report.missing:
+        click.echo(f"No such resume: {', '.join(report.missing)}", err=True)
+    if not report.ok:
+        raise SystemExit(1)
