@@ -178,6 +178,7 @@ def app_environment(setup: str, folder: Path, dead_port: int) -> dict[str, str]:
         SECRET_KEY=SECRET_KEY,
         TALARO_TELEMETRY_DIR=str(folder / "telemetry"),
         TALARO_ENV="benchmark",
+        TALARO_RATELIMIT_ENABLED="false",  # one client address drives the whole load
     )
     base, _, variant = setup.partition("-no-")
     if base == "off":

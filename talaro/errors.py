@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from talaro.extensions import db
+from talaro.security import detection
 from talaro.telemetry import events
 
 STATUS_CODES = {
@@ -124,6 +125,11 @@ def handle_http_exception(error: HTTPException) -> Any:
         message = "The request body is not valid JSON"
         events.input_rejected(message, [])
         return _respond(400, message, "malformed_json")
+    if status == 429:  # Flask-Limiter; its after_request hook adds Retry-After
+        message = f"Too many requests ({error.description}); retry after Retry-After seconds"
+        return _respond(429, message, "rate_limited")
+    if status == 404:
+        detection.not_found()
     if status in SHORT_MESSAGES:
         return _respond(status, SHORT_MESSAGES[status], None)
     message = data.get("message") or error.description or STATUS_CODES.get(status, "Error")
@@ -133,6 +139,8 @@ def handle_http_exception(error: HTTPException) -> Any:
 def handle_service_error(error: ServiceError) -> Any:
     if isinstance(error, Invalid) and isinstance(error.details, dict) and "fields" in error.details:
         events.input_rejected(error.message, list(error.details["fields"]))
+    if error.status == 404:
+        detection.not_found()
     return _respond(error.status, error.message, error.code, error.details)
 
 

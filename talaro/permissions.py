@@ -19,6 +19,7 @@ from sqlalchemy import Select, exists, select
 
 from talaro.errors import Forbidden, Unauthenticated
 from talaro.models import Candidate, Interview, Resume, Role, User
+from talaro.security import detection
 from talaro.telemetry import events
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,6 +79,7 @@ CHANGES_ALL = frozenset({MANAGER})
 def deny(action: Action, reason: str, target: dict[str, str] | None = None) -> Forbidden:
     """The single exit for a denial: an `authz_fail` event and a 403, with one reason."""
     events.permission_denied(str(action), reason, target)
+    detection.object_denied(target)
     return Forbidden(reason, code="forbidden", details={"action": str(action)})
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from talaro.errors import Conflict, Invalid, NotFound, Unauthenticated
 from talaro.extensions import db
 from talaro.models import ApiToken, Role, User, utcnow
+from talaro.security import detection
 from talaro.services.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -21,7 +22,7 @@ from talaro.services.passwords import (
     verify_password,
 )
 from talaro.telemetry import events
-from talaro.telemetry.context import forget_user, remember_user
+from talaro.telemetry.context import forget_user, keyed_hash, remember_user
 from talaro.telemetry.spans import span
 
 TOKEN_PREFIX = "tlr_"
@@ -80,27 +81,46 @@ def create_user(
         db.session.add(user)
         db.session.commit()
         details.update({"target.user.id": user.id, "target.user.roles": [user.role]})
+    if via == "registration":
+        detection.registered()
     return user
 
 
 def authenticate(email: str, password: str) -> User:
     """The user these credentials belong to, or 401 with one uniform message.
 
-    Unknown user, wrong password and inactive account cost the same and answer the
-    same; only the security event says which (and whether the account exists).
+    Unknown user, wrong password, inactive and locked account cost the same and answer
+    the same; only the security event says which (and whether the account exists).
     """
     user = find_user_by_email(email) if email else None
     with span("password.verify"):
+        # Always verified, even for a locked or unknown account: every path costs the same.
         ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.active:
-        reason = "unknown user" if user is None else "wrong password" if not ok else "inactive"
+    account = keyed_hash(email)
+    reason = _refusal(user, ok, locked=detection.account_locked(account))
+    if reason is not None:
         events.login_failed(email, reason, account_exists=user is not None)
+        detection.login_failed(account, account_exists=user is not None)
         raise Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         db.session.commit()
     events.login_succeeded(user)
+    failures = detection.login_succeeded(account)
+    if failures:
+        events.login_succeeded_after_fail(user, failures)
     return user
+
+
+def _refusal(user: User | None, password_ok: bool, *, locked: bool) -> str | None:
+    """Why a sign-in is refused (for the security record only), or None to let it in."""
+    if locked:
+        return "locked"
+    if user is None:
+        return "unknown user"
+    if not password_ok:
+        return "wrong password"
+    return None if user.active else "inactive"
 
 
 def start_session(user: User) -> None:

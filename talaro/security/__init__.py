@@ -1,0 +1,33 @@
+"""Detection rules, rate limits and the state they share (in the process or in Redis).
+
+`init_security(app)` runs after the views are registered: it picks the store
+(TALARO_REDIS_URL), binds the rate limiter and wraps the limited views (limits.py). The
+service layer reports what happened to `detection` (failed sign-ins, registrations,
+404s, object denials), which emits a catalogue event when a rule's threshold is reached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_limiter import Limiter
+
+from talaro.security.limits import init_limits
+from talaro.security.store import MemoryStore, RedisStore, Store
+
+EXTENSION = "talaro_security"
+
+
+@dataclass
+class SecurityState:
+    store: Store
+    limiter: Limiter
+
+
+def init_security(app: Flask) -> SecurityState:
+    url = app.config["TALARO_REDIS_URL"]
+    store: Store = RedisStore(url, app.config["TALARO_REDIS_PREFIX"]) if url else MemoryStore()
+    state = SecurityState(store=store, limiter=init_limits(app, store))
+    app.extensions[EXTENSION] = state
+    return state
