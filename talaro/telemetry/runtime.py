@@ -29,6 +29,7 @@ from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from talaro.telemetry.audit import AuditChain, audit_key
 from talaro.telemetry.catalogue import APPLICATION, SECURITY, STREAM_ATTRIBUTE
 from talaro.telemetry.files import SharedJsonLinesFile
 from talaro.telemetry.health import (
@@ -252,8 +253,11 @@ def build_providers(config: Mapping[str, Any]) -> Providers:
     logger_provider = LoggerProvider(
         resource=resource, shutdown_on_exit=False, meter_provider=meter_provider
     )
-    for processor in log_processors:
-        logger_provider.add_log_record_processor(processor)
+    if log_processors:
+        # One chain in front of every log output (see audit.py), so OTLP and the files
+        # carry the same sequence numbers and hashes.
+        chain = AuditChain(log_processors, audit_key(config.get("TALARO_AUDIT_KEY")))
+        logger_provider.add_log_record_processor(chain)
     return Providers(tracer_provider, logger_provider, meter_provider, health, files, outputs)
 
 

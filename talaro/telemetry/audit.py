@@ -1,0 +1,171 @@
+"""The tamper-evident security stream: every security record is chained to the one before.
+
+`AuditChain` wraps the log processors of one process. For each record of the security
+stream it adds, under one lock that also covers handing the record on (so records reach
+the queues, and the files, in sequence order):
+
+``talaro.audit.seq``
+    0, 1, 2 ... per process (``service.instance.id``); 0 is ``sys_startup``.
+``talaro.audit.prev``
+    the ``talaro.audit.hash`` of the record before (empty on seq 0).
+``talaro.audit.hash``
+    SHA-256, or HMAC-SHA256 keyed with ``TALARO_AUDIT_KEY``, over ``prev``, a newline and
+    `canonical` of the record: the resource's ``service.instance.id``, ``service.name``,
+    ``service.version`` and ``deployment.environment.name``, the scope name, both times,
+    severity, event name, trace and span ids and flags, body, and every attribute except
+    the hash itself.
+
+`canonical` works on the OTLP JSON message classes (``opentelemetry.proto_json``): the
+writer encodes the SDK record with the same encoder as the file exporter, and the
+verifier (audit_verify.py) decodes the lines of the files, the service's or the
+collector's, into the same classes, so both sides hash the same bytes whatever way the
+JSON spelled the values (int64 as strings or numbers, ``2.0`` or ``2``, hex case).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from opentelemetry.exporter.otlp.json.common._internal import _encode_resource
+from opentelemetry.exporter.otlp.json.common._internal._log_encoder import _encode_log
+from opentelemetry.proto_json.common.v1.common import AnyValue, KeyValue
+from opentelemetry.proto_json.logs.v1.logs import LogRecord as JsonLogRecord
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk.resources import Resource
+
+from talaro.telemetry.catalogue import SECURITY, STREAM_ATTRIBUTE
+
+SEQ = "talaro.audit.seq"
+PREV = "talaro.audit.prev"
+HASH = "talaro.audit.hash"
+INSTANCE = "service.instance.id"
+# The resource attributes the service sets itself; a collector may add others.
+RESOURCE_KEYS = frozenset(
+    {INSTANCE, "service.name", "service.version", "deployment.environment.name"}
+)
+OPENS, CLOSES = "sys_startup", "sys_shutdown"
+VERSION = "talaro-audit-1"
+
+
+def canonical(record: JsonLogRecord, resource: Iterable[KeyValue], scope: str) -> bytes:
+    """The bytes a record's hash covers: compact JSON with typed values, sorted keys."""
+    content = [
+        VERSION,
+        _pairs(pair for pair in resource if pair.key in RESOURCE_KEYS),
+        scope,
+        int(record.time_unix_nano or 0),
+        int(record.observed_time_unix_nano or 0),
+        int(record.severity_number or 0),
+        record.severity_text or "",
+        record.event_name or "",
+        (record.trace_id or b"").hex(),
+        (record.span_id or b"").hex(),
+        int(record.flags or 0),
+        _value(record.body),
+        _pairs(pair for pair in record.attributes if pair.key != HASH),
+    ]
+    return json.dumps(content, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def _pairs(pairs: Iterable[KeyValue]) -> list[list[Any]]:
+    return sorted(([pair.key or "", _value(pair.value)] for pair in pairs), key=lambda p: p[0])
+
+
+def _value(value: AnyValue | None) -> Any:
+    """An AnyValue as a one-key dict naming its type (so 1, 1.0, "1" and true differ).
+    An empty value counts as the empty string: JSON encoders differ on writing either."""
+    if value is None:
+        return {"s": ""}
+    if value.string_value is not None:
+        return {"s": value.string_value}
+    if value.bool_value is not None:
+        return {"b": bool(value.bool_value)}
+    if value.int_value is not None:
+        return {"i": str(int(value.int_value))}
+    if value.double_value is not None:
+        number = float(value.double_value)
+        return {"d": repr(number) if math.isfinite(number) else str(number)}
+    if value.bytes_value is not None:
+        return {"y": bytes(value.bytes_value).hex()}
+    if value.array_value is not None:
+        return {"a": [_value(item) for item in value.array_value.values]}
+    if value.kvlist_value is not None:
+        return {"k": _pairs(value.kvlist_value.values)}
+    return {"s": ""}
+
+
+def chain_hash(prev: str, content: bytes, key: bytes | None) -> str:
+    """SHA-256 (or HMAC-SHA256 with `key`) of the previous hash, a newline and `content`."""
+    message = prev.encode("ascii", "replace") + b"\n" + content
+    if key:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
+
+
+def _scope(log_record: ReadWriteLogRecord) -> str:
+    scope = log_record.instrumentation_scope
+    return scope.name if scope is not None else ""
+
+
+def audit_key(config_value: str | bytes | None) -> bytes | None:
+    if not config_value:
+        return None
+    return config_value if isinstance(config_value, bytes) else config_value.encode("utf-8")
+
+
+class AuditChain(LogRecordProcessor):
+    """Chains the security records of this process, then hands every record to `downstream`
+    (the OTLP processor, the files' stream router, or both). A wrapper, not a sibling:
+    numbering and queueing happen under one lock, so the queues see sequence order."""
+
+    def __init__(self, downstream: Sequence[LogRecordProcessor], key: bytes | None = None) -> None:
+        self.downstream = list(downstream)
+        self._key = key
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._prev = ""
+        self._encoded_resource: tuple[Resource, list[KeyValue]] | None = None
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        attributes = log_record.log_record.attributes
+        if attributes is None or attributes.get(STREAM_ATTRIBUTE) != SECURITY:
+            self._hand_on(log_record)
+            return
+        with self._lock:
+            attributes[SEQ] = self._seq
+            attributes[PREV] = self._prev
+            try:
+                content = canonical(
+                    _encode_log(log_record), self._resource(log_record), _scope(log_record)
+                )
+            except (TypeError, ValueError):  # never fail the request: write it unchained
+                del attributes[SEQ], attributes[PREV]
+            else:
+                self._prev = attributes[HASH] = chain_hash(self._prev, content, self._key)
+                self._seq += 1
+            self._hand_on(log_record)
+
+    def _resource(self, log_record: ReadWriteLogRecord) -> list[KeyValue]:
+        resource = log_record.resource
+        if resource is None:
+            return []
+        if self._encoded_resource is None or self._encoded_resource[0] is not resource:
+            self._encoded_resource = (resource, _encode_resource(resource).attributes)
+        return self._encoded_resource[1]
+
+    def _hand_on(self, log_record: ReadWriteLogRecord) -> None:
+        for processor in self.downstream:
+            processor.on_emit(log_record)
+
+    def shutdown(self) -> None:
+        for processor in self.downstream:
+            processor.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return all([p.force_flush(timeout_millis) for p in self.downstream])
