@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app talaro
 
-.PHONY: run test lint format migrate install clean bench up down
+.PHONY: run test lint format migrate install clean bench bench-ingest up down eval-parser corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +33,27 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+test: lint eval-parser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Field-extraction accuracy on the labelled corpus (tests/corpus) and a held-out one;
+# fails below the floors. Numbers in bench-results/eval-parser.json.
+eval-parser: install
+	$(BIN)/python -m bench.eval_parser $(EVAL_ARGS)
+
+# Regenerate the committed corpus (tests/corpus/files) after changing the generator.
+corpus: install
+	$(BIN)/python -m tests.corpus.generate --out tests/corpus/files
 
 # Telemetry overhead: off vs files vs a dead OTLP endpoint under the same load, a few
 # minutes; results in bench-results/, reading in BENCHMARKS.md. BENCH_ARGS="--rounds 3".
 bench: install
 	$(BIN)/python bench/telemetry_overhead.py $(BENCH_ARGS)
+
+# Bulk ingestion: 100 corpus resumes in one request vs the raw parsers, telemetry off and
+# on (~1 min); bench-results/ingest.json, reading in BENCHMARKS.md. BENCH_ARGS="--rounds 5".
+bench-ingest: install
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 
 # The whole stack in Docker (service, collector, Jaeger, PostgreSQL, Redis).
 up:

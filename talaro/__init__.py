@@ -26,8 +26,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_proxies(app)
     init_telemetry(app)
     init_auth(app)
+    init_web_security(app)
     init_api(app)
     init_pages(app)
+    init_security(app)
     init_error_handlers(app)
     init_cli(app)
     return app
@@ -68,6 +70,14 @@ def init_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
+def init_web_security(app: Flask) -> None:
+    # After telemetry and auth: a refused request still gets its span and its user.
+    from talaro import input_text, web_security
+
+    web_security.init_app(app)
+    input_text.init_app(app)
+
+
 def init_telemetry(app: Flask) -> None:
     # Before the auth hooks: a request they refuse still gets its server span.
     telemetry.init_app(app)
@@ -93,9 +103,19 @@ def init_pages(app: Flask) -> None:
     app.register_blueprint(pages.bp)
 
 
+def init_security(app: Flask) -> None:
+    # After the views exist: the rate limits wrap them by endpoint name.
+    from talaro.security import init_security as _init_security
+
+    _init_security(app)
+
+
 def init_cli(app: Flask) -> None:
-    from talaro.cli import users_cli
+    from talaro.cli import resumes_cli, users_cli
+    from talaro.telemetry.audit_cli import audit_cli
     from talaro.telemetry.cli import logs_command
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(resumes_cli)
     app.cli.add_command(logs_command)
+    app.cli.add_command(audit_cli)

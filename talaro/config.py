@@ -20,6 +20,12 @@ def _int_env(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may run on
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _bool_env(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -35,16 +41,26 @@ def from_environment() -> dict[str, Any]:
         "TALARO_MAX_FILE_SIZE": max_file,
         "TALARO_MAX_BULK_FILES": max_files,
         "TALARO_MAX_PAGES": _int_env("TALARO_MAX_PAGES", 20),
+        "TALARO_MAX_BULK_BYTES": _int_env("TALARO_MAX_BULK_BYTES", 100 * 1024 * 1024),
+        # Extraction runs in worker processes, each task bounded (talaro/extraction/sandbox.py);
+        # 0 workers extracts in the web process without those bounds (debugging only).
+        "TALARO_EXTRACT_WORKERS": _int_env("TALARO_EXTRACT_WORKERS", _usable_cpus()),
+        "TALARO_EXTRACT_TIMEOUT_S": float(os.environ.get("TALARO_EXTRACT_TIMEOUT_S") or 10),
+        "TALARO_EXTRACT_MEMORY_MB": _int_env("TALARO_EXTRACT_MEMORY_MB", 512),
         "TALARO_ALLOW_REGISTRATION": _bool_env("TALARO_ALLOW_REGISTRATION", True),
         "TALARO_PHONE_REGION": os.environ.get("TALARO_PHONE_REGION", "US"),
         # The whole request may carry a full bulk upload plus form overhead.
         "MAX_CONTENT_LENGTH": _int_env(
             "TALARO_MAX_REQUEST_SIZE", max_file * min(max_files, 20) + 1024 * 1024
         ),
+        # Served over HTTPS: Secure cookies and HSTS (talaro/web_security.py).
+        "TALARO_SECURE_COOKIES": _bool_env("TALARO_SECURE_COOKIES", False),
+        "TALARO_HSTS_MAX_AGE": _int_env("TALARO_HSTS_MAX_AGE", 365 * 24 * 3600),
         "SESSION_COOKIE_SECURE": _bool_env("TALARO_SECURE_COOKIES", False),
         "REMEMBER_COOKIE_SECURE": _bool_env("TALARO_SECURE_COOKIES", False),
     }
     settings.update(telemetry_from_environment())
+    settings.update(security_from_environment())
     if os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("DATABASE_URL"):
@@ -75,10 +91,44 @@ def telemetry_from_environment() -> dict[str, Any]:
         "TALARO_TRUSTED_PROXIES": _int_env("TALARO_TRUSTED_PROXIES", 0),
         "OTEL_EXPORTER_OTLP_PROTOCOL": env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
     }
-    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "TALARO_TELEMETRY_HASH_KEY"):
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "TALARO_TELEMETRY_HASH_KEY", "TALARO_AUDIT_KEY"):
         if env(name):
             settings[name] = env(name)
     return settings
+
+
+def security_from_environment() -> dict[str, Any]:
+    """Rate limits, detection thresholds (count within window seconds) and shared state.
+
+    Rate limits use Flask-Limiter's notation ("10 per minute; 100 per hour")."""
+    env = os.environ.get
+    return {
+        # Unset: counters and limits live in the process; set: shared by every worker.
+        "TALARO_REDIS_URL": env("TALARO_REDIS_URL") or None,
+        "TALARO_REDIS_PREFIX": env("TALARO_REDIS_PREFIX", "talaro:"),
+        "TALARO_RATELIMIT_ENABLED": _bool_env("TALARO_RATELIMIT_ENABLED", True),
+        "TALARO_RATELIMIT_SIGNIN": env("TALARO_RATELIMIT_SIGNIN", "10 per minute; 100 per hour"),
+        "TALARO_RATELIMIT_REGISTER": env("TALARO_RATELIMIT_REGISTER", "10 per hour"),
+        "TALARO_RATELIMIT_TOKENS": env("TALARO_RATELIMIT_TOKENS", "20 per hour"),
+        "TALARO_RATELIMIT_UPLOAD": env("TALARO_RATELIMIT_UPLOAD", "120 per minute"),
+        "TALARO_RATELIMIT_BULK_UPLOAD": env("TALARO_RATELIMIT_BULK_UPLOAD", "10 per minute"),
+        "TALARO_DETECT_ACCOUNT_FAILURES": _int_env("TALARO_DETECT_ACCOUNT_FAILURES", 5),
+        "TALARO_DETECT_ACCOUNT_WINDOW": _int_env("TALARO_DETECT_ACCOUNT_WINDOW", 900),
+        "TALARO_LOCK_SECONDS": _int_env("TALARO_LOCK_SECONDS", 900),
+        "TALARO_DETECT_SUCCESS_AFTER_FAILURES": _int_env("TALARO_DETECT_SUCCESS_AFTER_FAILURES", 1),
+        "TALARO_DETECT_STUFFING_ACCOUNTS": _int_env("TALARO_DETECT_STUFFING_ACCOUNTS", 10),
+        "TALARO_DETECT_STUFFING_WINDOW": _int_env("TALARO_DETECT_STUFFING_WINDOW", 600),
+        "TALARO_DETECT_SERVICE_MIN_FAILURES": _int_env("TALARO_DETECT_SERVICE_MIN_FAILURES", 50),
+        "TALARO_DETECT_SERVICE_FACTOR": float(env("TALARO_DETECT_SERVICE_FACTOR", "5")),
+        "TALARO_DETECT_SERVICE_WINDOW": _int_env("TALARO_DETECT_SERVICE_WINDOW", 60),
+        "TALARO_DETECT_SERVICE_BASELINE": _int_env("TALARO_DETECT_SERVICE_BASELINE", 60),
+        "TALARO_DETECT_REGISTRATIONS": _int_env("TALARO_DETECT_REGISTRATIONS", 5),
+        "TALARO_DETECT_REGISTRATIONS_WINDOW": _int_env("TALARO_DETECT_REGISTRATIONS_WINDOW", 3600),
+        "TALARO_DETECT_404": _int_env("TALARO_DETECT_404", 20),
+        "TALARO_DETECT_404_WINDOW": _int_env("TALARO_DETECT_404_WINDOW", 60),
+        "TALARO_DETECT_403": _int_env("TALARO_DETECT_403", 5),
+        "TALARO_DETECT_403_WINDOW": _int_env("TALARO_DETECT_403_WINDOW", 300),
+    }
 
 
 def normalise_database_url(url: str) -> str:

@@ -144,12 +144,79 @@ def token_created(token: ApiToken) -> None:
 
 
 def token_reused(token: ApiToken) -> None:
-    """A revoked token was presented (its id, never its secret)."""
+    """A revoked token was presented (its id, never its secret); one record per use."""
     emit(
         "authn_token_reuse",
         outcome=FAILURE,
         reason="Revoked API token presented",
-        attributes={"talaro.token.id": token.id, "target.user.id": token.user_id},
+        attributes={
+            "security_rule.name": "revoked_token_reuse",
+            "talaro.token.id": token.id,
+            "target.user.id": token.user_id,
+            "talaro.token.revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        },
+    )
+
+
+# Detection rules (talaro/security/detection.py): the rule's name and its evidence.
+
+
+def login_fail_max(rule: str, reason: str, evidence: Mapping[str, Any]) -> None:
+    emit(
+        "authn_login_fail_max",
+        outcome=FAILURE,
+        reason=reason,
+        attributes={"security_rule.name": rule, **evidence},
+    )
+
+
+def login_locked(user_hash: str, seconds: float, failures: int) -> None:
+    """The account (by keyed hash, existing or not) refuses sign-ins for `seconds`."""
+    emit(
+        "authn_login_lock",
+        outcome=FAILURE,
+        reason=f"Sign-in locked for {seconds}s after {failures} failures",
+        attributes={
+            "security_rule.name": "brute_force_one_account",
+            "user.hash": user_hash,
+            "talaro.lock.seconds": seconds,
+            "talaro.login.failures": failures,
+        },
+    )
+
+
+def login_succeeded_after_fail(user: User, failures: int) -> None:
+    emit(
+        "authn_login_successafterfail",
+        reason=f"Signed in after {failures} failed attempts",
+        attributes={
+            **acting_user_attributes(user, "password"),
+            "security_rule.name": "success_after_failures",
+            "talaro.login.failures": failures,
+        },
+    )
+
+
+def rate_limit_exceeded(reason: str, evidence: Mapping[str, Any]) -> None:
+    """A limit (Flask-Limiter's, or a detection rule's count) was exceeded."""
+    emit("excess_rate_limit_exceeded", outcome=FAILURE, reason=reason, attributes=evidence)
+
+
+def excess_404(rule: str, reason: str, evidence: Mapping[str, Any]) -> None:
+    emit(
+        "malicious_excess_404",
+        outcome=FAILURE,
+        reason=reason,
+        attributes={"security_rule.name": rule, **evidence},
+    )
+
+
+def direct_reference(rule: str, reason: str, evidence: Mapping[str, Any]) -> None:
+    emit(
+        "malicious_direct_reference",
+        outcome=FAILURE,
+        reason=reason,
+        attributes={"security_rule.name": rule, **evidence},
     )
 
 
