@@ -19,7 +19,7 @@ from sqlalchemy.orm import undefer
 from talaro.extensions import db
 from talaro.extraction import ExtractionError, extract_fields, sandbox
 from talaro.models import Resume
-from talaro.services.resumes import _search_text, extraction_limits
+from talaro.services.resumes import extraction_limits, search_text
 from talaro.telemetry import events
 
 BATCH_SIZE = 50
@@ -124,5 +124,5 @@ def _reparse_one(resume: Resume, from_content: bool, report: ReparseReport) -> N
     resume.extracted_fields = found.values
     resume.confidence = found.confidence
     # `corrections` is not touched: `fields` still shows the person's values over these.
-    resume.search_text = _search_text(text, resume.fields)
+    resume.search_text = search_text(text, resume.fields)
     report.updated += 1

@@ -36,8 +36,7 @@ from talaro.models import Job, Resume, User
 from talaro.permissions import Action, check_resume, visible_resumes
 from talaro.services import candidates
 from talaro.telemetry import events
-from talaro.telemetry.runtime import current_runtime
-from talaro.telemetry.spans import span
+from talaro.telemetry.spans import span, span_between
 
 MAX_FILENAME_LENGTH = 255
 
@@ -67,15 +66,18 @@ def upload_resume(
         upload = read_upload(stream, name)
         details["file.size"] = len(upload.data)
         resume = create_resume(user, upload, job_id)
-        details.update(
-            {
-                "resume.id": resume.id,
-                "candidate.id": resume.candidate_id,
-                "job.id": resume.job_id,
-                "file.mime_type": resume.content_type,
-            }
-        )
+        details.update(_stored_attributes(resume))
     return resume
+
+
+def _stored_attributes(resume: Resume) -> dict[str, Any]:
+    """What a `resume_upload` event says of the stored resume (ids, never its content)."""
+    return {
+        "resume.id": resume.id,
+        "candidate.id": resume.candidate_id,
+        "job.id": resume.job_id,
+        "file.mime_type": resume.content_type,
+    }
 
 
 def read_upload(stream: IO[bytes], filename: str) -> Upload:
@@ -184,7 +186,7 @@ def _add(
         confidence=found.confidence,
         corrections={},
     )
-    resume.search_text = _search_text(extracted.text, values)
+    resume.search_text = search_text(extracted.text, values)
     db.session.add(resume)
     return resume
 
@@ -238,15 +240,8 @@ def _extract_text(
                 "talaro.duration_ms": round(done.seconds * 1000, 3),
             }
         )
-    _span_between("resume.extract_fields", *done.fields_ns)
+    span_between("resume.extract_fields", *done.fields_ns)
     return done
-
-
-def _span_between(name: str, start_ns: int, end_ns: int) -> None:
-    """A child span for work a worker process did, placed at the times it did it."""
-    runtime = current_runtime()
-    if runtime is not None:
-        runtime.tracer.start_span(name, start_time=start_ns).end(end_time=end_ns)
 
 
 def _duplicate(resume_id: str) -> Conflict:
@@ -368,16 +363,21 @@ def _stage(
     user: User, job: Job | None, item: _Pending, pending: list[_Pending]
 ) -> Resume | ServiceError:
     try:
-        if item.first is not None:
-            _repeat_of(pending[item.first], item.digest)
-        if item.error is not None:
-            raise item.error
-        assert item.extraction is not None
-        done = _extract_text(item.upload, item.content_type, item.extraction)
+        done = _extracted(item, pending)
         return _add(user, item.upload, job, item.content_type, item.digest, done)
     except ServiceError as exc:
         item.outcome = exc
         return exc
+
+
+def _extracted(item: _Pending, pending: list[_Pending]) -> sandbox.Extraction:
+    """The file's finished extraction, or the refusal it earned (its own or its twin's)."""
+    if item.first is not None:
+        _repeat_of(pending[item.first], item.digest)
+    if item.error is not None:
+        raise item.error
+    assert item.extraction is not None
+    return _extract_text(item.upload, item.content_type, item.extraction)
 
 
 def _result(item: _Pending, outcome: Resume | ServiceError) -> BulkResult:
@@ -400,14 +400,7 @@ def _record_upload(item: _Pending, outcome: Resume | ServiceError) -> None:
     ):
         if isinstance(outcome, ServiceError):
             raise outcome
-        details.update(
-            {
-                "resume.id": outcome.id,
-                "candidate.id": outcome.candidate_id,
-                "job.id": outcome.job_id,
-                "file.mime_type": outcome.content_type,
-            }
-        )
+        details.update(_stored_attributes(outcome))
 
 
 def _store_one(user: User, job: Job | None, item: _Pending, pending: list[_Pending]) -> BulkResult:
@@ -417,30 +410,14 @@ def _store_one(user: User, job: Job | None, item: _Pending, pending: list[_Pendi
         with events.recorded(
             "resume_upload", **{"file.name": upload.filename, "file.size": len(upload.data)}
         ) as details:
-            if item.first is not None:
-                _repeat_of(pending[item.first], item.digest)
-            if item.error is not None:
-                raise item.error
-            assert item.extraction is not None
-            done = _extract_text(upload, item.content_type, item.extraction)
+            done = _extracted(item, pending)
             resume = _store(user, upload, job, item.content_type, item.digest, done)
-            details.update(
-                {
-                    "resume.id": resume.id,
-                    "candidate.id": resume.candidate_id,
-                    "job.id": resume.job_id,
-                    "file.mime_type": resume.content_type,
-                }
-            )
-    except Conflict as exc:
-        db.session.rollback()
-        item.outcome = exc
-        return BulkResult(upload.filename, "duplicate", exc.details["id"], exc.message)
+            details.update(_stored_attributes(resume))
     except ServiceError as exc:
         db.session.rollback()
         item.outcome = exc
-        return BulkResult(upload.filename, "failed", None, exc.message)
-    return BulkResult(resume.filename, "created", resume.id)
+        return _result(item, exc)
+    return _result(item, resume)
 
 
 def _repeat_of(first: _Pending, digest: str) -> None:
@@ -521,7 +498,7 @@ def _apply_changes(resume: Resume, changes: dict[str, Any]) -> None:
         for name in ("name", "email", "phone"):
             if corrected.get(name):
                 setattr(resume.candidate, name, corrected[name])
-        resume.search_text = _search_text(resume.text, resume.fields)
+        resume.search_text = search_text(resume.text, resume.fields)
     db.session.commit()
 
 
@@ -548,7 +525,8 @@ def delete_resume(user: User, resume_id: str) -> None:
         db.session.commit()
 
 
-def _search_text(text: str, fields: dict[str, Any]) -> str:
+def search_text(text: str, fields: dict[str, Any]) -> str:
+    """What the resume search matches: the text and every field value, lower-cased."""
     parts = [text]
     for value in fields.values():
         if isinstance(value, list):

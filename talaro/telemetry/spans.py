@@ -20,3 +20,10 @@ def span(name: str, **attributes: Any) -> Iterator[trace.Span]:
     tracer = runtime.tracer if runtime is not None else _NO_OP
     with tracer.start_as_current_span(name, attributes=attributes or None) as current:
         yield current
+
+
+def span_between(name: str, start_ns: int, end_ns: int) -> None:
+    """A child span for work done elsewhere (a worker process), placed at the times it ran."""
+    runtime = current_runtime()
+    if runtime is not None:
+        runtime.tracer.start_span(name, start_time=start_ns).end(end_time=end_ns)
