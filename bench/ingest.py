@@ -42,6 +42,7 @@ from telemetry_overhead import (
     Gunicorn,
     Settings,
     _all_stats,
+    _exit_on_sigterm,
     app_environment,
     closed_port,
     file_sizes,
@@ -267,10 +268,6 @@ def parse_args(argv: list[str]) -> Options:
     if set(setups) - set(SETUPS):
         parser.error(f"set-ups are {SETUPS}")
     return Options(args.count, args.rounds, args.seed, setups, args.out)
-
-
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through every `finally`: servers get stopped
 
 
 def main(argv: list[str]) -> int:

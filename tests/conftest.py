@@ -103,6 +103,12 @@ def _postgres_app(url: str, tmp_path: Any) -> Iterator[Flask]:
             db.create_all()
             _postgres_schema_ready.add(url)
     yield app
+    stop_and_empty(app)
+
+
+def stop_and_empty(app: Flask) -> None:
+    """Flush the app's telemetry, then empty every table of its shared PostgreSQL database
+    (the schema stays for the next app on the same database)."""
     telemetry.shutdown(app)
     with app.app_context():
         db.session.remove()

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-import sqlalchemy as sa
 from flask import Flask
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -35,7 +34,7 @@ from talaro.extensions import db
 from talaro.models import Role
 from talaro.services import accounts
 from tests import factories
-from tests.conftest import base_config, telemetry_config
+from tests.conftest import base_config, stop_and_empty, telemetry_config
 from tests.telemetry import otlp_json
 
 EXAMPLES = int(os.environ.get("TALARO_FUZZ_EXAMPLES", "12"))
@@ -146,13 +145,7 @@ def fuzz_target(
     with app.app_context():
         db.create_all()
     yield seed(app)
-    telemetry.shutdown(app)
-    with app.app_context():
-        db.session.remove()
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
-        db.engine.dispose()
+    stop_and_empty(app)
 
 
 @pytest.fixture(params=ROLES)

@@ -566,14 +566,8 @@ def _pdf_sections(writer: _PdfWriter, parts: Parts, x: float, width: float, page
         writer.new_page()
 
 
-def pdf_one_column(parts: Parts, rng: random.Random, pages: int) -> bytes:
-    writer = _PdfWriter(rng)
-    writer.line(parts.name, bold=True, size=18)
-    writer.line(" | ".join(parts.contact[:3]))
-    for link in parts.contact[3:]:
-        writer.line(link)
-    writer.line("")
-    _pdf_sections(writer, parts, 50, 495, pages)
+def _pdf_education_and_skills(writer: _PdfWriter, parts: Parts) -> None:
+    """The closing sections of the single-column layouts, one line per source line."""
     writer.line(parts.titles["education"], bold=True)
     for entry in parts.education:
         for line in entry.split("\n"):
@@ -582,6 +576,17 @@ def pdf_one_column(parts: Parts, rng: random.Random, pages: int) -> bytes:
     writer.line(parts.titles["skills"], bold=True)
     for line in parts.skills_lines:
         writer.line(line)
+
+
+def pdf_one_column(parts: Parts, rng: random.Random, pages: int) -> bytes:
+    writer = _PdfWriter(rng)
+    writer.line(parts.name, bold=True, size=18)
+    writer.line(" | ".join(parts.contact[:3]))
+    for link in parts.contact[3:]:
+        writer.line(link)
+    writer.line("")
+    _pdf_sections(writer, parts, 50, 495, pages)
+    _pdf_education_and_skills(writer, parts)
     return writer.finish()
 
 
@@ -718,14 +723,7 @@ def pdf_header_footer(parts: Parts, rng: random.Random, pages: int) -> bytes:
     writer.line(" · ".join(parts.contact))
     writer.line("")
     _pdf_sections(writer, parts, 50, 495, pages)
-    writer.line(parts.titles["education"], bold=True)
-    for entry in parts.education:
-        for line in entry.split("\n"):
-            writer.line(line)
-    writer.line("")
-    writer.line(parts.titles["skills"], bold=True)
-    for line in parts.skills_lines:
-        writer.line(line)
+    _pdf_education_and_skills(writer, parts)
     return writer.finish()
 
 
