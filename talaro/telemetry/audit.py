@@ -15,11 +15,13 @@ the queues, and the files, in sequence order):
     severity, event name, trace and span ids and flags, body, and every attribute except
     the hash itself.
 
-`canonical` works on the OTLP JSON message classes (``opentelemetry.proto_json``): the
-writer encodes the SDK record with the same encoder as the file exporter, and the
-verifier (audit_verify.py) decodes the lines of the files, the service's or the
-collector's, into the same classes, so both sides hash the same bytes whatever way the
-JSON spelled the values (int64 as strings or numbers, ``2.0`` or ``2``, hex case).
+Two functions give the same bytes for one record: `record_canonical` on the writer's
+side, from the public fields of the SDK record (typed as the OTLP JSON encoder types
+them: bool before int, a sequence as an array, a mapping as a key-value list), and
+`canonical` on the verifier's side (audit_verify.py), from the record decoded out of the
+lines of the files, the service's or the collector's, into the OTLP JSON message classes
+(``opentelemetry.proto_json``); so both sides hash the same bytes whatever way the JSON
+spelled the values (int64 as strings or numbers, ``2.0`` or ``2``, hex case).
 """
 
 from __future__ import annotations
@@ -29,11 +31,9 @@ import hmac
 import json
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from opentelemetry.exporter.otlp.json.common._internal import _encode_resource
-from opentelemetry.exporter.otlp.json.common._internal._log_encoder import _encode_log
 from opentelemetry.proto_json.common.v1.common import AnyValue, KeyValue
 from opentelemetry.proto_json.logs.v1.logs import LogRecord as JsonLogRecord
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
@@ -54,27 +54,87 @@ VERSION = "talaro-audit-1"
 
 
 def canonical(record: JsonLogRecord, resource: Iterable[KeyValue], scope: str) -> bytes:
-    """The bytes a record's hash covers: compact JSON with typed values, sorted keys."""
-    content = [
-        VERSION,
-        _pairs(pair for pair in resource if pair.key in RESOURCE_KEYS),
-        scope,
-        int(record.time_unix_nano or 0),
-        int(record.observed_time_unix_nano or 0),
-        int(record.severity_number or 0),
-        record.severity_text or "",
-        record.event_name or "",
-        (record.trace_id or b"").hex(),
-        (record.span_id or b"").hex(),
-        int(record.flags or 0),
-        _value(record.body),
-        _pairs(pair for pair in record.attributes if pair.key != HASH),
-    ]
+    """The bytes a record's hash covers: compact JSON with typed values, sorted keys
+    (from a record decoded out of the files)."""
+    return _encode(
+        [
+            VERSION,
+            _pairs(pair for pair in resource if pair.key in RESOURCE_KEYS),
+            scope,
+            int(record.time_unix_nano or 0),
+            int(record.observed_time_unix_nano or 0),
+            int(record.severity_number or 0),
+            record.severity_text or "",
+            record.event_name or "",
+            (record.trace_id or b"").hex(),
+            (record.span_id or b"").hex(),
+            int(record.flags or 0),
+            _value(record.body),
+            _pairs(pair for pair in record.attributes if pair.key != HASH),
+        ]
+    )
+
+
+def record_canonical(
+    log_record: ReadWriteLogRecord, resource: list[list[Any]] | None = None
+) -> bytes:
+    """`canonical` of the record the exporters will write for `log_record`, from its
+    public fields. `resource` is `resource_canonical` of its resource, when already known.
+    Raises (TypeError mostly) when the body or the ids cannot be encoded, as the OTLP
+    JSON encoder would; an attribute that cannot be is left out, as the encoder leaves
+    it out."""
+    record = log_record.log_record
+    if resource is None:
+        resource = resource_canonical(log_record.resource)
+    severity = getattr(record.severity_number, "value", None)  # as the encoder reads it
+    return _encode(
+        [
+            VERSION,
+            resource,
+            _scope(log_record),
+            int(record.timestamp or 0),
+            int(record.observed_timestamp or 0),
+            int(severity or 0),
+            record.severity_text or "",
+            record.event_name or "",
+            record.trace_id.to_bytes(16, "big").hex() if record.trace_id else "",
+            record.span_id.to_bytes(8, "big").hex() if record.span_id else "",
+            int(record.trace_flags),
+            _python_value(record.body),
+            _python_pairs(
+                (key, value) for key, value in (record.attributes or {}).items() if key != HASH
+            ),
+        ]
+    )
+
+
+def resource_canonical(resource: Resource | None) -> list[list[Any]]:
+    """The resource part of `record_canonical`: the attributes the service sets itself."""
+    if resource is None:
+        return []
+    return _python_pairs(
+        (key, value) for key, value in resource.attributes.items() if key in RESOURCE_KEYS
+    )
+
+
+def _encode(content: list[Any]) -> bytes:
     return json.dumps(content, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
 def _pairs(pairs: Iterable[KeyValue]) -> list[list[Any]]:
     return sorted(([pair.key or "", _value(pair.value)] for pair in pairs), key=lambda p: p[0])
+
+
+def _python_pairs(pairs: Iterable[tuple[Any, Any]]) -> list[list[Any]]:
+    """Like `_pairs`, from Python keys and values. A value the encoder cannot write is
+    left out with its key, as the encoder leaves it out of the record's attributes."""
+    found = []
+    for key, value in pairs:
+        try:
+            found.append([str(key), _python_value(value)])
+        except Exception:  # the encoder's catch, as broad
+            continue
+    return sorted(found, key=lambda pair: pair[0])
 
 
 def _value(value: AnyValue | None) -> Any:
@@ -98,6 +158,35 @@ def _value(value: AnyValue | None) -> Any:
     if value.kvlist_value is not None:
         return {"k": _pairs(value.kvlist_value.values)}
     return {"s": ""}
+
+
+def _python_value(value: Any) -> Any:
+    """`_value` of the AnyValue the OTLP JSON encoder makes of a Python value (same order
+    of checks: a bool is not an int, bytes are not a sequence)."""
+    if value is None:
+        return {"s": ""}
+    if isinstance(value, bool):
+        return {"b": value}
+    if isinstance(value, str):
+        return {"s": value}
+    if isinstance(value, int):
+        return {"i": str(int(value))}
+    if isinstance(value, float):
+        number = float(value)
+        return {"d": repr(number) if math.isfinite(number) else str(number)}
+    if isinstance(value, bytes):
+        return {"y": bytes(value).hex()}
+    if isinstance(value, Sequence):
+        return {"a": [_python_value(item) for item in value]}
+    if isinstance(value, Mapping):
+        return {"k": _python_pairs_strict(value)}
+    raise TypeError(f"cannot encode a {type(value).__name__} as an OTLP value")
+
+
+def _python_pairs_strict(mapping: Mapping[Any, Any]) -> list[list[Any]]:
+    # Inside a value one bad item fails the whole value (the encoder has no try there).
+    pairs = [[str(key), _python_value(value)] for key, value in mapping.items()]
+    return sorted(pairs, key=lambda pair: pair[0])
 
 
 def chain_hash(prev: str, content: bytes, key: bytes | None) -> str:
@@ -130,7 +219,7 @@ class AuditChain(LogRecordProcessor):
         self._lock = threading.Lock()
         self._seq = 0
         self._prev = ""
-        self._encoded_resource: tuple[Resource, list[KeyValue]] | None = None
+        self._resource_content: tuple[Resource, list[list[Any]]] | None = None
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         attributes = log_record.log_record.attributes
@@ -141,23 +230,21 @@ class AuditChain(LogRecordProcessor):
             attributes[SEQ] = self._seq
             attributes[PREV] = self._prev
             try:
-                content = canonical(
-                    _encode_log(log_record), self._resource(log_record), _scope(log_record)
-                )
-            except (TypeError, ValueError):  # never fail the request: write it unchained
+                content = record_canonical(log_record, self._resource(log_record))
+            except Exception:  # never fail the request: write it unchained
                 del attributes[SEQ], attributes[PREV]
             else:
                 self._prev = attributes[HASH] = chain_hash(self._prev, content, self._key)
                 self._seq += 1
             self._hand_on(log_record)
 
-    def _resource(self, log_record: ReadWriteLogRecord) -> list[KeyValue]:
+    def _resource(self, log_record: ReadWriteLogRecord) -> list[list[Any]]:
         resource = log_record.resource
         if resource is None:
             return []
-        if self._encoded_resource is None or self._encoded_resource[0] is not resource:
-            self._encoded_resource = (resource, _encode_resource(resource).attributes)
-        return self._encoded_resource[1]
+        if self._resource_content is None or self._resource_content[0] is not resource:
+            self._resource_content = (resource, resource_canonical(resource))
+        return self._resource_content[1]
 
     def _hand_on(self, log_record: ReadWriteLogRecord) -> None:
         for processor in self.downstream:

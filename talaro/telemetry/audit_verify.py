@@ -209,12 +209,7 @@ def read_entries(files: Sequence[Path], key: bytes | None, unreadable: list[str]
     """Every security record of `files`, in file order, each checked against its hash."""
     entries: list[Entry] = []
     for path in files:
-        for number, payload in reader.read_payloads(path, warn=unreadable.append):
-            try:
-                request = ExportLogsServiceRequest.from_dict(payload)
-            except (TypeError, ValueError, AttributeError, KeyError) as exc:
-                unreadable.append(f"{path}:{number}: not an OTLP logs payload ({exc})")
-                continue
+        for number, request in reader.read_requests(path, warn=unreadable.append):
             for origin, record in _records(request):
                 if _attribute(record.attributes, STREAM_ATTRIBUTE) != SECURITY:
                     continue

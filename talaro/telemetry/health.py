@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
-from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    MetricExporter,
+    MetricExportResult,
+)
+from opentelemetry.sdk.metrics.view import Aggregation
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 
@@ -37,13 +44,54 @@ class TelemetryHealth:
             }
 
 
+class QueueSlots:
+    """The records one batch processor holds, counted on the way in (our processor,
+    before the SDK's queue) and on the way out (its exporter, when the batch arrives).
+
+    What is held is never less than what the SDK's queue holds, so with `size` equal to
+    that queue's ``max_queue_size`` the SDK never finds its queue full (it would drop
+    the oldest record and count it only in its opt-in self-metrics): a record that finds
+    no slot is refused before it reaches the queue, and counted by the caller."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._held = 0
+        # A forked child starts with an empty SDK queue (the SDK clears it) and no slots.
+        reset = weakref.WeakMethod(self._reset)
+        os.register_at_fork(after_in_child=lambda: (method := reset()) and method())
+
+    def take(self) -> bool:
+        """One slot for a record about to be queued; False when every slot is held."""
+        with self._lock:
+            if self._held >= self.size:
+                return False
+            self._held += 1
+            return True
+
+    def release(self, count: int) -> None:
+        with self._lock:
+            self._held = max(0, self._held - count)
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._held = 0
+
+
 class CountingSpanExporter(SpanExporter):
-    def __init__(self, inner: SpanExporter, health: TelemetryHealth) -> None:
-        self.inner, self.health = inner, health
+    def __init__(
+        self, inner: SpanExporter, health: TelemetryHealth, slots: QueueSlots | None = None
+    ) -> None:
+        self.inner, self.health, self.slots = inner, health, slots
 
     def export(self, spans: Sequence[Any]) -> SpanExportResult:
-        result = _export(self.inner, spans, self.health, "traces", SpanExportResult.FAILURE)
-        return result
+        if self.slots is not None:
+            self.slots.release(len(spans))
+        return _export(self.inner, spans, self.health, "traces", SpanExportResult.FAILURE)
 
     def shutdown(self) -> None:
         self.inner.shutdown()
@@ -53,10 +101,18 @@ class CountingSpanExporter(SpanExporter):
 
 
 class CountingLogExporter(LogRecordExporter):
-    def __init__(self, inner: LogRecordExporter, health: TelemetryHealth, signal: str) -> None:
-        self.inner, self.health, self.signal = inner, health, signal
+    def __init__(
+        self,
+        inner: LogRecordExporter,
+        health: TelemetryHealth,
+        signal: str,
+        slots: QueueSlots | None = None,
+    ) -> None:
+        self.inner, self.health, self.signal, self.slots = inner, health, signal, slots
 
     def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
+        if self.slots is not None:
+            self.slots.release(len(batch))
         return _export(self.inner, batch, self.health, self.signal, LogRecordExportResult.FAILURE)
 
     def shutdown(self) -> None:
@@ -67,10 +123,21 @@ class CountingLogExporter(LogRecordExporter):
 
 
 class CountingMetricExporter(MetricExporter):
-    def __init__(self, inner: MetricExporter, health: TelemetryHealth) -> None:
+    """Counts the failed exports of `inner`. The reader asks the exporter it is given
+    for temporality and aggregation, so give this one the same preferences `inner` was
+    built with (`runtime.metric_preferences`)."""
+
+    def __init__(
+        self,
+        inner: MetricExporter,
+        health: TelemetryHealth,
+        *,
+        preferred_temporality: dict[type, AggregationTemporality] | None = None,
+        preferred_aggregation: dict[type, Aggregation] | None = None,
+    ) -> None:
         super().__init__(
-            preferred_temporality=inner._preferred_temporality,
-            preferred_aggregation=inner._preferred_aggregation,
+            preferred_temporality=preferred_temporality,
+            preferred_aggregation=preferred_aggregation,
         )
         self.inner, self.health = inner, health
 

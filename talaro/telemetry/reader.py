@@ -18,14 +18,17 @@ Files
     rotated files oldest first, then its live file.
 
 Records
-    `flatten_record` turns one log record into one flat dict: ``time`` (ISO 8601 UTC),
-    ``stream``, ``event``, ``severity``, ``severity_number``, ``trace_id``, ``span_id``,
-    ``body``, then every attribute under its own key (arrays stay lists), then the
+    Each line is decoded with the OTLP JSON message classes (``opentelemetry.proto_json``,
+    `read_requests`), as the audit verifier decodes it. `flatten_record` turns one log
+    record into one flat dict: ``time`` (ISO 8601 UTC), ``stream``, ``event``,
+    ``severity``, ``severity_number``, ``trace_id``, ``span_id``, ``body``, then every
+    attribute under its own key (arrays stay lists, bytes stay base64 text), then the
     resource's ``service.name`` and ``service.instance.id``.
 
 Broken lines
-    A line that is not a JSON payload (a partial write, a truncated copy) is reported
-    through ``warn`` as ``path:line: ...`` and skipped; reading carries on.
+    A line that is not a JSON payload (a partial write, a truncated copy), or not an
+    OTLP logs payload, is reported through ``warn`` as ``path:line: ...`` and skipped;
+    reading carries on.
 
 Order
     Records come out in time order across files: each file is read through a bounded
@@ -35,6 +38,7 @@ Order
 
 from __future__ import annotations
 
+import base64
 import difflib
 import heapq
 import json
@@ -45,6 +49,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from opentelemetry.proto_json.collector.logs.v1.logs_service import ExportLogsServiceRequest
+from opentelemetry.proto_json.common.v1.common import AnyValue, KeyValue
+from opentelemetry.proto_json.logs.v1.logs import LogRecord
 
 from talaro.telemetry.catalogue import APPLICATION, CATALOGUE, SECURITY, STREAM_ATTRIBUTE
 from talaro.telemetry.runtime import FILE_NAMES
@@ -150,32 +158,48 @@ def read_payloads(path: Path, warn: Warn = warn_to_stderr) -> Iterator[tuple[int
             yield number, payload
 
 
-def any_value(value: Mapping[str, Any]) -> Any:
-    """Decode an OTLP JSON AnyValue (64-bit integers arrive as strings)."""
-    if "stringValue" in value:
-        return value["stringValue"]
-    if "intValue" in value:
-        return int(value["intValue"])
-    if "doubleValue" in value:
-        return float(value["doubleValue"])
-    if "boolValue" in value:
-        return bool(value["boolValue"])
-    if "arrayValue" in value:
-        return [any_value(item) for item in value["arrayValue"].get("values", [])]
-    if "kvlistValue" in value:
-        return decode_attributes(value["kvlistValue"].get("values", []))
-    if "bytesValue" in value:
-        return value["bytesValue"]
+def read_requests(
+    path: Path, warn: Warn = warn_to_stderr
+) -> Iterator[tuple[int, ExportLogsServiceRequest]]:
+    """``(line number, request)`` for each line of `path` that is an OTLP logs payload,
+    decoded with the OTLP JSON message classes; the other lines are reported."""
+    for number, payload in read_payloads(path, warn):
+        try:
+            request = ExportLogsServiceRequest.from_dict(payload)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            warn(f"{path}:{number}: skipped a malformed OTLP payload ({type(exc).__name__}: {exc})")
+            continue
+        yield number, request
+
+
+def any_value(value: AnyValue | None) -> Any:
+    """An OTLP AnyValue as a Python value (bytes as their base64 text, as in the files)."""
+    if value is None:
+        return None
+    if value.string_value is not None:
+        return value.string_value
+    if value.int_value is not None:
+        return value.int_value
+    if value.double_value is not None:
+        return value.double_value
+    if value.bool_value is not None:
+        return value.bool_value
+    if value.array_value is not None:
+        return [any_value(item) for item in value.array_value.values]
+    if value.kvlist_value is not None:
+        return decode_attributes(value.kvlist_value.values)
+    if value.bytes_value is not None:
+        return base64.b64encode(value.bytes_value).decode("ascii")
     return None
 
 
-def decode_attributes(pairs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    return {pair["key"]: any_value(pair.get("value") or {}) for pair in pairs}
+def decode_attributes(pairs: Iterable[KeyValue]) -> dict[str, Any]:
+    return {pair.key or "": any_value(pair.value) for pair in pairs}
 
 
-def record_time_ns(record: Mapping[str, Any]) -> int:
+def record_time_ns(record: LogRecord) -> int:
     """``timeUnixNano``, or ``observedTimeUnixNano`` when the event time is unset."""
-    return int(record.get("timeUnixNano") or 0) or int(record.get("observedTimeUnixNano") or 0)
+    return (record.time_unix_nano or 0) or (record.observed_time_unix_nano or 0)
 
 
 def format_time(time_ns: int) -> str:
@@ -185,28 +209,25 @@ def format_time(time_ns: int) -> str:
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _severity_number(record: Mapping[str, Any]) -> int | None:
-    value = record.get("severityNumber")
-    if isinstance(value, str) and not value.isdigit():  # the protobuf enum name
-        value = SEVERITY_NUMBERS.get(value.removeprefix("SEVERITY_NUMBER_").rstrip("0123456789"))
-    if value:
-        return int(value)
-    return SEVERITY_NUMBERS.get(str(record.get("severityText", "")).upper())
+def _severity_number(record: LogRecord) -> int | None:
+    if record.severity_number:
+        return int(record.severity_number)
+    return SEVERITY_NUMBERS.get((record.severity_text or "").upper())
 
 
-def flatten_record(record: Mapping[str, Any], resource: Mapping[str, Any]) -> Record:
+def flatten_record(record: LogRecord, resource: Mapping[str, Any]) -> Record:
     """One OTLP log record (and its resource's attributes) as one flat dict."""
-    attributes = decode_attributes(record.get("attributes", []))
+    attributes = decode_attributes(record.attributes)
     time_ns = record_time_ns(record)
     flat: Record = {
         "time": format_time(time_ns) if time_ns else None,
         "stream": attributes.get(STREAM_ATTRIBUTE),
-        "event": record.get("eventName") or attributes.get("event.action"),
-        "severity": record.get("severityText") or None,
+        "event": record.event_name or attributes.get("event.action"),
+        "severity": record.severity_text or None,
         "severity_number": _severity_number(record),
-        "trace_id": record.get("traceId") or None,
-        "span_id": record.get("spanId") or None,
-        "body": any_value(record.get("body") or {}),
+        "trace_id": record.trace_id.hex() if record.trace_id else None,
+        "span_id": record.span_id.hex() if record.span_id else None,
+        "body": any_value(record.body),
     }
     for key, value in attributes.items():
         flat.setdefault(key, value)
@@ -215,26 +236,28 @@ def flatten_record(record: Mapping[str, Any], resource: Mapping[str, Any]) -> Re
     return flat
 
 
-def payload_records(payload: Mapping[str, Any]) -> list[tuple[int, Record]]:
-    """``(time in ns, flat record)`` for every log record of one payload."""
+def request_records(request: ExportLogsServiceRequest) -> list[tuple[int, Record]]:
+    """``(time in ns, flat record)`` for every log record of one decoded payload."""
     found = []
-    for resource_logs in payload.get("resourceLogs", []):
-        resource = decode_attributes((resource_logs.get("resource") or {}).get("attributes", []))
-        for scope_logs in resource_logs.get("scopeLogs", []):
-            for record in scope_logs.get("logRecords", []):
+    for resource_logs in request.resource_logs:
+        resource = decode_attributes(
+            resource_logs.resource.attributes if resource_logs.resource else []
+        )
+        for scope_logs in resource_logs.scope_logs:
+            for record in scope_logs.log_records:
                 found.append((record_time_ns(record), flatten_record(record, resource)))
     return found
 
 
+def payload_records(payload: dict[str, Any]) -> list[tuple[int, Record]]:
+    """`request_records` of one payload as parsed from its JSON line."""
+    return request_records(ExportLogsServiceRequest.from_dict(payload))
+
+
 def file_records(path: Path, warn: Warn = warn_to_stderr) -> Iterator[tuple[int, Record]]:
     """``(time in ns, flat record)`` for every log record of one file, in file order."""
-    for number, payload in read_payloads(path, warn):
-        try:
-            records = payload_records(payload)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            warn(f"{path}:{number}: skipped a malformed OTLP payload ({type(exc).__name__}: {exc})")
-            continue
-        yield from records
+    for _, request in read_requests(path, warn):
+        yield from request_records(request)
 
 
 # Filtering -----------------------------------------------------------------------

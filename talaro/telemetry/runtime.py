@@ -18,13 +18,37 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_app_context
-from opentelemetry.exporter.otlp.json.file._log_exporter import FileLogExporter  # logs are _private
-from opentelemetry.exporter.otlp.json.file.metric_exporter import FileMetricExporter
-from opentelemetry.exporter.otlp.json.file.trace_exporter import FileSpanExporter
+
+# The logs signal's exporters live in `_log_exporter` modules: that is their documented
+# import path (the package's own usage docs name it), as the SDK's is `sdk._logs`. The
+# one place such a path is imported at module level; the OTLP ones are in _otlp_exporters.
+from opentelemetry.exporter.otlp.json.file import FileMetricExporter, FileSpanExporter
+from opentelemetry.exporter.otlp.json.file._log_exporter import FileLogExporter
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.environment_variables import (
+    OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION,
+    OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+)
+from opentelemetry.sdk.metrics import (
+    Counter,
+    Histogram,
+    MeterProvider,
+    ObservableCounter,
+    ObservableGauge,
+    ObservableUpDownCounter,
+    UpDownCounter,
+)
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    MetricExporter,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.metrics.view import (
+    Aggregation,
+    ExplicitBucketHistogramAggregation,
+    ExponentialBucketHistogramAggregation,
+)
 from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -36,6 +60,7 @@ from talaro.telemetry.health import (
     CountingLogExporter,
     CountingMetricExporter,
     CountingSpanExporter,
+    QueueSlots,
     TelemetryHealth,
 )
 
@@ -71,36 +96,66 @@ def build_resource(environment: str) -> Resource:
     )
 
 
-def _queue_is_full(processor: Any) -> bool:
-    # The SDK drops silently (it logs, and counts only in its opt-in self-metrics), so
-    # look at its bounded queue before handing a record over. Private: guarded.
-    inner = getattr(processor, "_batch_processor", None)
-    queue = getattr(inner, "_queue", None)
-    return queue is not None and len(queue) >= (queue.maxlen or 0) > 0
+# The SDK's batch processors drop the oldest record when their queue is full, and count
+# it only in self-metrics that are opt-in for the whole process (and not exact when two
+# threads emit at once). So each of ours holds as many `QueueSlots` as the queue has
+# room: a record takes a slot here, before the queue, and gives it back when the batch
+# that carries it reaches the exporter (health.py). The queue never holds more records
+# than slots are taken, so it never overflows; a record that finds every slot taken is
+# not queued, and counted as dropped.
 
 
 class CountingBatchSpanProcessor(BatchSpanProcessor):
-    def __init__(self, exporter: SpanExporter, health: TelemetryHealth, **kw: Any) -> None:
-        super().__init__(CountingSpanExporter(exporter, health), **kw)
-        self._health = health
+    def __init__(
+        self, exporter: SpanExporter, health: TelemetryHealth, *, max_queue_size: int, **kw: Any
+    ) -> None:
+        self.slots = QueueSlots(max_queue_size)
+        exporter = CountingSpanExporter(exporter, health, self.slots)
+        super().__init__(exporter, max_queue_size=max_queue_size, **kw)
+        self.health = health
+        self.stopped = False
 
     def on_end(self, span: ReadableSpan) -> None:
-        if span.context is not None and span.context.trace_flags.sampled and _queue_is_full(self):
-            self._health.record_drop("traces")
+        sampled = span.context is not None and span.context.trace_flags.sampled
+        if sampled and not self.stopped and not self.slots.take():
+            self.health.record_drop("traces")
+            return
         super().on_end(span)
+
+    def shutdown(self) -> None:
+        self.stopped = True  # the SDK ignores records from now on: take no slot for them
+        super().shutdown()
 
 
 class CountingBatchLogProcessor(BatchLogRecordProcessor):
     def __init__(
-        self, exporter: LogRecordExporter, health: TelemetryHealth, signal: str, **kw: Any
+        self,
+        exporter: LogRecordExporter,
+        health: TelemetryHealth,
+        signal: str,
+        *,
+        max_queue_size: int,
+        **kw: Any,
     ) -> None:
-        super().__init__(CountingLogExporter(exporter, health, signal), **kw)
-        self._health, self._signal = health, signal
+        self.slots = QueueSlots(max_queue_size)
+        exporter = CountingLogExporter(exporter, health, signal, self.slots)
+        super().__init__(exporter, max_queue_size=max_queue_size, **kw)
+        self.health, self.signal = health, signal
+        self.stopped = False
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if _queue_is_full(self):
-            self._health.record_drop(self._signal)
-        super().on_emit(log_record)
+        if not self.stopped and not self.slots.take():
+            self.health.record_drop(self.signal)
+            return
+        try:
+            super().on_emit(log_record)
+        except BaseException:
+            self.slots.release(1)  # never queued
+            raise
+
+    def shutdown(self) -> None:
+        self.stopped = True
+        super().shutdown()
 
 
 class StreamRouter(LogRecordProcessor):
@@ -164,6 +219,40 @@ def _otlp_endpoint(config: Mapping[str, Any], signal: str, grpc: bool) -> str | 
     return base if grpc else base.rstrip("/") + f"/v1/{signal}"
 
 
+_TEMPORALITY = {  # OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, as the exporters read it
+    "DELTA": (Counter, Histogram, ObservableCounter),
+    "LOWMEMORY": (Counter, Histogram),
+    "CUMULATIVE": (),
+}
+
+
+def metric_preferences() -> tuple[dict[type, AggregationTemporality], dict[type, Aggregation]]:
+    """Temporality and aggregation per instrument class, from the OTLP environment
+    variables, complete: given to the metric exporters (the file's and OTLP's) and to
+    the `CountingMetricExporter` in front of them, so that all agree."""
+    preference = os.environ.get(OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, "")
+    delta = _TEMPORALITY.get(preference.strip().upper(), ())
+    temporality = {
+        cls: AggregationTemporality.DELTA if cls in delta else AggregationTemporality.CUMULATIVE
+        for cls in (
+            Counter,
+            UpDownCounter,
+            Histogram,
+            ObservableCounter,
+            ObservableUpDownCounter,
+            ObservableGauge,
+        )
+    }
+    histogram = os.environ.get(OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION, "")
+    exponential = histogram == "base2_exponential_bucket_histogram"
+    aggregation: dict[type, Aggregation] = {
+        Histogram: ExponentialBucketHistogramAggregation()
+        if exponential
+        else ExplicitBucketHistogramAggregation()
+    }
+    return temporality, aggregation
+
+
 def _otlp_exporters(config: Mapping[str, Any]) -> dict[str, Any]:
     grpc = config.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf") == "grpc"
     if grpc:
@@ -175,6 +264,7 @@ def _otlp_exporters(config: Mapping[str, Any]) -> dict[str, Any]:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     classes = {"traces": OTLPSpanExporter, "logs": OTLPLogExporter, "metrics": OTLPMetricExporter}
+    temporality, aggregation = metric_preferences()
     exporters = {}
     for signal, cls in classes.items():
         endpoint = _otlp_endpoint(config, signal, grpc)
@@ -182,6 +272,9 @@ def _otlp_exporters(config: Mapping[str, Any]) -> dict[str, Any]:
             kwargs: dict[str, Any] = {"endpoint": endpoint}
             if grpc and endpoint.startswith("http://"):
                 kwargs["insecure"] = True
+            if signal == "metrics":
+                kwargs["preferred_temporality"] = temporality
+                kwargs["preferred_aggregation"] = aggregation
             exporters[signal] = cls(**kwargs)
     return exporters
 
@@ -194,6 +287,7 @@ def build_providers(config: Mapping[str, Any]) -> Providers:
     # The SDK rejects a batch larger than the queue, and its default batch is 512.
     batch = int(os.environ.get("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE") or 512)
     queue = {"max_queue_size": size, "max_export_batch_size": min(size, batch)}
+    temporality, aggregation = metric_preferences()
     span_processors: list[Any] = []
     log_processors: list[LogRecordProcessor] = []
     metric_exporters: list[MetricExporter] = []
@@ -235,11 +329,22 @@ def build_providers(config: Mapping[str, Any]) -> Providers:
             for name in (SECURITY, APPLICATION)
         }
         log_processors.append(StreamRouter(routes))
-        metric_exporters.append(FileMetricExporter(stream=stream("metrics")))
+        metric_exporters.append(
+            FileMetricExporter(
+                stream=stream("metrics"),
+                preferred_temporality=temporality,
+                preferred_aggregation=aggregation,
+            )
+        )
 
     readers = [
         PeriodicExportingMetricReader(
-            CountingMetricExporter(exporter, health),
+            CountingMetricExporter(
+                exporter,
+                health,
+                preferred_temporality=temporality,
+                preferred_aggregation=aggregation,
+            ),
             export_interval_millis=config["TALARO_METRIC_EXPORT_INTERVAL_MS"],
         )
         for exporter in metric_exporters
@@ -271,6 +376,7 @@ class Runtime:
     instruments: Any
     stopped: bool = False
     trail_pending: bool = False  # sys_startup not written yet (command-line tools)
+    check_events: bool = False  # raise on a record missing required attributes (tests)
 
     def status(self) -> dict[str, Any]:
         return {
