@@ -4,7 +4,8 @@ FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    OTEL_SEMCONV_STABILITY_OPT_IN=http
 
 WORKDIR /app
 RUN groupadd --system talaro && useradd --system --gid talaro --home-dir /app talaro

@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app talaro
 
-.PHONY: run test lint format migrate install clean bench bench-ingest up down eval-parser corpus
+.PHONY: run dev telemetry-snapshot test lint format migrate install clean bench bench-ingest up down eval-parser corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ install: $(VENV)/.installed
 migrate: install
 	$(FLASK) db upgrade
 
+# The production set-up (gunicorn.conf.py: workers built after the fork, telemetry flushed
+# at exit); `make dev` serves with Flask's server and reloads on code changes.
 run: migrate
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py 'talaro:create_app()'
+
+dev: migrate
+	$(BIN)/python -m talaro.serve --host $(HOST) --port $(PORT) --reload
 
 lint: install
 	$(BIN)/ruff check .
@@ -45,15 +50,20 @@ eval-parser: install
 corpus: install
 	$(BIN)/python -m tests.corpus.generate --out tests/corpus/files
 
+# The records of a scripted session, the contract tests/telemetry/test_snapshot.py holds
+# the code to; regenerate after changing records on purpose, and review the diff.
+telemetry-snapshot: install
+	$(BIN)/python -m bench.telemetry_snapshot --out tests/telemetry/snapshot.json
+
 # Telemetry overhead: off vs files vs a dead OTLP endpoint under the same load, a few
 # minutes; results in bench-results/, reading in BENCHMARKS.md. BENCH_ARGS="--rounds 3".
 bench: install
-	$(BIN)/python bench/telemetry_overhead.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.telemetry_overhead $(BENCH_ARGS)
 
 # Bulk ingestion: 100 corpus resumes in one request vs the raw parsers, telemetry off and
 # on (~1 min); bench-results/ingest.json, reading in BENCHMARKS.md. BENCH_ARGS="--rounds 5".
 bench-ingest: install
-	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 
 # The whole stack in Docker (service, collector, Jaeger, PostgreSQL, Redis).
 up:

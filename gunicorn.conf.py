@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+# Spans use the stable HTTP names our records use (http.request.method, url.path, ...);
+# set before any worker imports the instrumentation.
+os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

@@ -11,8 +11,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from talaro import config as settings
-from talaro import telemetry
-from talaro.errors import init_error_handlers
+from talaro import identity, telemetry
+from talaro.error_handlers import init_error_handlers
 from talaro.extensions import api, db, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; `config` overrides the environment (tests pass one)."""
     app = Flask(__name__, instance_relative_config=True)
     init_config(app, config)
+    init_identity(app)
     init_database(app)
     init_proxies(app)
     init_telemetry(app)
@@ -54,6 +55,10 @@ def init_config(app: Flask, config: Mapping[str, Any] | None) -> None:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.instance_secret_key(app.instance_path)
+
+
+def init_identity(app: Flask) -> None:
+    identity.init_app(app)
 
 
 def init_database(app: Flask) -> None:

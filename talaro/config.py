@@ -87,13 +87,16 @@ def telemetry_from_environment() -> dict[str, Any]:
         "TALARO_TELEMETRY_QUEUE_SIZE": _int_env("OTEL_BLRP_MAX_QUEUE_SIZE", 2048),
         "TALARO_METRIC_EXPORT_INTERVAL_MS": _int_env("OTEL_METRIC_EXPORT_INTERVAL", 60_000),
         "TALARO_TELEMETRY_SHUTDOWN_TIMEOUT": float(env("TALARO_TELEMETRY_SHUTDOWN_TIMEOUT", "5")),
-        "TALARO_TELEMETRY_SIGTERM": _bool_env("TALARO_TELEMETRY_SIGTERM", True),
         "TALARO_TRUSTED_PROXIES": _int_env("TALARO_TRUSTED_PROXIES", 0),
         "OTEL_EXPORTER_OTLP_PROTOCOL": env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
     }
     for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "TALARO_TELEMETRY_HASH_KEY", "TALARO_AUDIT_KEY"):
         if env(name):
             settings[name] = env(name)
+    if env("TALARO_TELEMETRY_CHECK_EVENTS"):  # unset: on when the app is testing
+        settings["TALARO_TELEMETRY_CHECK_EVENTS"] = _bool_env(
+            "TALARO_TELEMETRY_CHECK_EVENTS", False
+        )
     return settings
 
 

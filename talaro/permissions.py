@@ -4,7 +4,7 @@ Role rules are checked by `require(action)` on views; object rules (own uploads,
 own scheduled interviews, assigned interviewer, interviewers see only the
 candidates they interview) by the `check_*` helpers and `visible_*` filters that
 the service layer calls. Every denial goes through `deny()`, whose reason is
-both the 403 body and (later) the security event.
+both the 403 body and the `authz_fail` security event.
 """
 
 from __future__ import annotations
@@ -14,15 +14,18 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
+from flask import g, has_request_context
 from flask_login import current_user
 from sqlalchemy import Select, exists, select
 
 from talaro.errors import Forbidden, Unauthenticated
 from talaro.models import Candidate, Interview, Resume, Role, User
-from talaro.security import detection
-from talaro.telemetry import events
+from talaro.telemetry.catalogue import AUTHN_REQUIRED, AUTHZ_FAIL
+from talaro.telemetry.events import FAILURE, emit
 
 F = TypeVar("F", bound=Callable[..., Any])
+UNAUTHENTICATED = "Sign in or send a valid API token to use this endpoint"
+DENIED_TARGET = "talaro_denied_target"  # g: the object a 403 was about (detection reads it)
 
 
 class Action(enum.StrEnum):
@@ -78,8 +81,14 @@ CHANGES_ALL = frozenset({MANAGER})
 
 def deny(action: Action, reason: str, target: dict[str, str] | None = None) -> Forbidden:
     """The single exit for a denial: an `authz_fail` event and a 403, with one reason."""
-    events.permission_denied(str(action), reason, target)
-    detection.object_denied(target)
+    emit(
+        AUTHZ_FAIL,
+        outcome=FAILURE,
+        reason=reason,
+        attributes={"talaro.action": str(action), **(target or {})},
+    )
+    if target and has_request_context():
+        setattr(g, DENIED_TARGET, target)
     return Forbidden(reason, code="forbidden", details={"action": str(action)})
 
 
@@ -96,10 +105,14 @@ def authorize(user: User, action: Action) -> None:
 def signed_in_user() -> User:
     """The current user, or a 401 for a request without valid credentials."""
     if not current_user.is_authenticated:
-        message = "Sign in or send a valid API token to use this endpoint"
-        events.authentication_required(message)
-        raise Unauthenticated(message)
+        authentication_required()
+        raise Unauthenticated(UNAUTHENTICATED)
     return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def authentication_required() -> None:
+    """Record a request refused for want of credentials (the 401 is the caller's)."""
+    emit(AUTHN_REQUIRED, outcome=FAILURE, reason=UNAUTHENTICATED)
 
 
 def require(action: Action) -> Callable[[F], F]:

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from talaro.extensions import db
 from talaro.models import Candidate, Interview, Job, Resume, Role, User
 from talaro.services import accounts, interviews
+from talaro.services.ingestion import Upload, create_resume
 from talaro.services.passwords import hash_password
-from talaro.services.resumes import Upload, create_resume
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)

@@ -2,8 +2,9 @@
 
 `init_security(app)` runs after the views are registered: it picks the store
 (TALARO_REDIS_URL), binds the rate limiter and wraps the limited views (limits.py). The
-service layer reports what happened to `detection` (failed sign-ins, registrations,
-404s, object denials), which emits a catalogue event when a rule's threshold is reached.
+service layer reports sign-ins and registrations to `detection`, and one after-request
+hook counts 404s and object denials; a rule emits its catalogue event when its threshold
+is reached.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from dataclasses import dataclass
 from flask import Flask
 from flask_limiter import Limiter
 
+from talaro.security.detection import count_response
 from talaro.security.limits import init_limits
-from talaro.security.store import MemoryStore, RedisStore, Store
+from talaro.security.store import EXTENSION, MemoryStore, RedisStore, Store
 
-EXTENSION = "talaro_security"
+__all__ = ["EXTENSION", "SecurityState", "init_security"]
 
 
 @dataclass
@@ -30,4 +32,5 @@ def init_security(app: Flask) -> SecurityState:
     store: Store = RedisStore(url, app.config["TALARO_REDIS_PREFIX"]) if url else MemoryStore()
     state = SecurityState(store=store, limiter=init_limits(app, store))
     app.extensions[EXTENSION] = state
+    app.after_request(count_response)
     return state

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, has_request_context, request
-from flask_login import current_user
+from flask import Response, current_app, g, has_request_context, request
 
-from talaro.security import EXTENSION
-from talaro.security.store import Store
-from talaro.telemetry import events
+from talaro.identity import current_principal
+from talaro.permissions import DENIED_TARGET
+from talaro.security.store import EXTENSION, Store
+from talaro.telemetry.catalogue import (
+    AUTHN_LOGIN_FAIL_MAX,
+    AUTHN_LOGIN_LOCK,
+    EXCESS_RATE_LIMIT_EXCEEDED,
+    MALICIOUS_DIRECT_REFERENCE,
+    MALICIOUS_EXCESS_404,
+    EventSpec,
+)
+from talaro.telemetry.events import FAILURE, emit
 
 BRUTE_FORCE = "brute_force_one_account"
 CREDENTIAL_STUFFING = "credential_stuffing_one_address"
@@ -42,13 +50,15 @@ def _address() -> str:
 
 def _source() -> tuple[str, str]:
     """Who made the request: the signed-in user if any, else the client address."""
-    if has_request_context():
-        try:
-            if current_user.is_authenticated:
-                return "user", str(current_user.id)
-        except Exception:  # noqa: BLE001 - a broken loader must not hide the count
-            pass
+    principal = current_principal()
+    if principal is not None:
+        return "user", principal.user_id
     return "address", _address()
+
+
+def _fired(spec: EventSpec, rule: str, reason: str, evidence: dict[str, Any]) -> None:
+    """A rule reached its threshold: its event, with the rule's name and its evidence."""
+    emit(spec, outcome=FAILURE, reason=reason, attributes={"security_rule.name": rule, **evidence})
 
 
 def _window(count_setting: str, window_setting: str) -> dict[str, Any]:
@@ -96,7 +106,8 @@ def _brute_force(store: Store, user_hash: str, account_exists: bool) -> None:
     window = _setting("TALARO_DETECT_ACCOUNT_WINDOW")
     count = store.incr(f"acct:{user_hash}", window)
     if count == threshold:
-        events.login_fail_max(
+        _fired(
+            AUTHN_LOGIN_FAIL_MAX,
             BRUTE_FORCE,
             f"{count} failed sign-ins for one account within {window}s",
             {
@@ -110,7 +121,17 @@ def _brute_force(store: Store, user_hash: str, account_exists: bool) -> None:
     if count >= threshold:
         seconds = _setting("TALARO_LOCK_SECONDS")
         if seconds > 0 and store.flag(f"lock:{user_hash}", seconds):
-            events.login_locked(user_hash, seconds, count)
+            # The account (by keyed hash, existing or not) refuses sign-ins for `seconds`.
+            _fired(
+                AUTHN_LOGIN_LOCK,
+                BRUTE_FORCE,
+                f"Sign-in locked for {seconds}s after {count} failures",
+                {
+                    "user.hash": user_hash,
+                    "talaro.lock.seconds": seconds,
+                    "talaro.login.failures": count,
+                },
+            )
 
 
 def _credential_stuffing(store: Store, user_hash: str) -> None:
@@ -120,7 +141,8 @@ def _credential_stuffing(store: Store, user_hash: str) -> None:
     key = f"stuffing:{address}"
     new, accounts = store.add(key, user_hash, window)
     if new and accounts == threshold:
-        events.login_fail_max(
+        _fired(
+            AUTHN_LOGIN_FAIL_MAX,
             CREDENTIAL_STUFFING,
             f"Failed sign-ins for {accounts} accounts from one address within {window}s",
             {
@@ -150,7 +172,8 @@ def _distributed_stuffing(store: Store, user_hash: str) -> None:
     if count < max(minimum, factor * baseline) or not store.flag(f"service:fired:{bucket}", window):
         return
     addresses = store.members(f"service:addresses:{bucket}")
-    events.login_fail_max(
+    _fired(
+        AUTHN_LOGIN_FAIL_MAX,
         DISTRIBUTED_STUFFING,
         f"{count} failed sign-ins service-wide within {window}s (usual {baseline:.1f} per window)",
         {
@@ -179,10 +202,11 @@ def registered() -> None:
     address = _address()
     count = store.incr(f"registrations:{address}", window)
     if count == threshold:
-        events.rate_limit_exceeded(
+        _fired(
+            EXCESS_RATE_LIMIT_EXCEEDED,
+            MANY_REGISTRATIONS,
             f"{count} registrations from one address within {window}s",
             {
-                "security_rule.name": MANY_REGISTRATIONS,
                 "talaro.rule.count": count,
                 **_window("TALARO_DETECT_REGISTRATIONS", "TALARO_DETECT_REGISTRATIONS_WINDOW"),
             },
@@ -191,9 +215,8 @@ def registered() -> None:
 
 def _probe(kind: str, rule: str, count_setting: str, window_setting: str) -> None:
     store = _store()
-    if store is None or not has_request_context() or g.get(f"talaro_counted_{kind}"):
+    if store is None:
         return
-    g.setdefault(f"talaro_counted_{kind}", True)  # one count per request
     source_kind, source = _source()
     window = _setting(window_setting)
     count = store.incr(f"{kind}:{source_kind}:{source}", window)
@@ -207,19 +230,17 @@ def _probe(kind: str, rule: str, count_setting: str, window_setting: str) -> Non
     }
     if kind == "404":
         reason = f"{count} requests for missing resources within {window}s"
-        events.excess_404(rule, reason, evidence)
+        _fired(MALICIOUS_EXCESS_404, rule, reason, evidence)
     else:
         reason = f"{count} denied requests for objects within {window}s"
-        events.direct_reference(rule, reason, evidence)
+        _fired(MALICIOUS_DIRECT_REFERENCE, rule, reason, evidence)
 
 
-def not_found() -> None:
-    """A request answered 404 (an unknown URL or object)."""
-    _probe("404", EXCESS_404, "TALARO_DETECT_404", "TALARO_DETECT_404_WINDOW")
-
-
-def object_denied(target: dict[str, str] | None) -> None:
-    """A 403; counted when the request names an object (by its URL or the denied target)."""
-    if not (target or (has_request_context() and request.view_args)):
-        return
-    _probe("403", DIRECT_REFERENCE, "TALARO_DETECT_403", "TALARO_DETECT_403_WINDOW")
+def count_response(response: Response) -> Response:
+    """After every request: count 404s, and 403s that name an object (by the URL or by
+    the denied target, see permissions.deny), against their source."""
+    if response.status_code == 404:
+        _probe("404", EXCESS_404, "TALARO_DETECT_404", "TALARO_DETECT_404_WINDOW")
+    elif response.status_code == 403 and (request.view_args or g.get(DENIED_TARGET)):
+        _probe("403", DIRECT_REFERENCE, "TALARO_DETECT_403", "TALARO_DETECT_403_WINDOW")
+    return response

@@ -16,7 +16,8 @@ from flask_limiter import Limiter, RequestLimit
 from flask_login import current_user
 
 from talaro.security.store import Store
-from talaro.telemetry import events
+from talaro.telemetry.catalogue import EXCESS_RATE_LIMIT_EXCEEDED
+from talaro.telemetry.events import FAILURE, emit
 
 
 def by_address() -> str:
@@ -61,9 +62,11 @@ def init_limits(app: Flask, store: Store) -> Limiter:
         window = limit.limit.get_expiry()
         # Once per key and window: a flood of 429s is not a flood of security records.
         if store.flag(f"ratelimit:{scope}:{key}", window):
-            events.rate_limit_exceeded(
-                f"Rate limit {limit.limit} exceeded",
-                {
+            emit(
+                EXCESS_RATE_LIMIT_EXCEEDED,
+                outcome=FAILURE,
+                reason=f"Rate limit {limit.limit} exceeded",
+                attributes={
                     "security_rule.name": "rate_limit",
                     "talaro.rate_limit": str(limit.limit),
                     "talaro.rate_limit.key": key,

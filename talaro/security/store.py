@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 import redis
 
 logger = logging.getLogger("talaro.security")
+EXTENSION = "talaro_security"  # the app.extensions key of the SecurityState
 Clock = Callable[[], float]
 T = TypeVar("T")
 RETRY_AFTER = 5.0  # seconds on the in-process fallback after Redis fails

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from talaro.errors import Conflict, Invalid, NotFound, Unauthenticated
 from talaro.extensions import db
+from talaro.identity import AuthMethod, account_key, clear_principal, set_principal
 from talaro.models import ApiToken, Role, User, utcnow
 from talaro.security import detection
 from talaro.services.passwords import (
@@ -21,8 +22,18 @@ from talaro.services.passwords import (
     needs_rehash,
     verify_password,
 )
-from talaro.telemetry import events
-from talaro.telemetry.context import forget_user, keyed_hash, remember_user
+from talaro.telemetry.catalogue import (
+    AUTHN_LOGIN_FAIL,
+    AUTHN_LOGIN_SUCCESS,
+    AUTHN_LOGIN_SUCCESSAFTERFAIL,
+    AUTHN_TOKEN_CREATED,
+    AUTHN_TOKEN_REUSE,
+    AUTHN_TOKEN_REVOKED,
+    AUTHZ_CHANGE,
+    SESSION_EXPIRED,
+    USER_CREATED,
+)
+from talaro.telemetry.events import FAILURE, emit, recorded
 from talaro.telemetry.spans import span
 
 TOKEN_PREFIX = "tlr_"
@@ -67,7 +78,7 @@ def create_user(
     via: str = "registration",
 ) -> User:
     """Create a user; 409 when the email is taken (compared case-insensitively)."""
-    with events.recorded("user_created", **{"talaro.via": via}) as details:
+    with recorded(USER_CREATED, **{"talaro.via": via}) as details:
         email = normalise_email(email)
         check_password_strength(password)
         if find_user_by_email(email) is not None:
@@ -96,19 +107,33 @@ def authenticate(email: str, password: str) -> User:
     with span("password.verify"):
         # Always verified, even for a locked or unknown account: every path costs the same.
         ok = verify_password(user.password_hash if user else None, password)
-    account = keyed_hash(email)
+    account = account_key(email)
     reason = _refusal(user, ok, locked=detection.account_locked(account))
     if reason is not None:
-        events.login_failed(email, reason, account_exists=user is not None)
+        # The attempted identity only as its keyed hash.
+        emit(
+            AUTHN_LOGIN_FAIL,
+            outcome=FAILURE,
+            reason=reason,
+            attributes={"user.hash": account, "talaro.login.account_exists": user is not None},
+        )
         detection.login_failed(account, account_exists=user is not None)
         raise Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         db.session.commit()
-    events.login_succeeded(user)
+    set_principal(user, AuthMethod.PASSWORD)
+    emit(AUTHN_LOGIN_SUCCESS)
     failures = detection.login_succeeded(account)
     if failures:
-        events.login_succeeded_after_fail(user, failures)
+        emit(
+            AUTHN_LOGIN_SUCCESSAFTERFAIL,
+            reason=f"Signed in after {failures} failed attempts",
+            attributes={
+                "security_rule.name": "success_after_failures",
+                "talaro.login.failures": failures,
+            },
+        )
     return user
 
 
@@ -126,14 +151,14 @@ def _refusal(user: User | None, password_ok: bool, *, locked: bool) -> str | Non
 def start_session(user: User) -> None:
     """Sign `user` in with the session cookie (after `authenticate`)."""
     login_user(user)
-    remember_user(user, "session")
+    set_principal(user, AuthMethod.SESSION)
 
 
 def end_session() -> None:
     """Sign out of the session cookie."""
-    events.session_ended("logout")
+    emit(SESSION_EXPIRED, reason="logout")
     logout_user()
-    forget_user()
+    clear_principal()
 
 
 def list_users() -> list[User]:
@@ -159,7 +184,15 @@ def update_user(
         user.active = active
     db.session.commit()
     if changes:
-        events.authz_changed(user, changes, via="api" if acting is not None else "cli")
+        emit(
+            AUTHZ_CHANGE,
+            attributes={
+                "target.user.id": user.id,
+                "target.user.roles": [user.role],
+                "talaro.changes": sorted(f"{key}={value}" for key, value in changes.items()),
+                "talaro.via": "api" if acting is not None else "cli",
+            },
+        )
     return user
 
 
@@ -176,7 +209,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken(user_id=user.id, name=name, token_hash=_token_digest(secret))
     db.session.add(token)
     db.session.commit()
-    events.token_created(token)
+    emit(AUTHN_TOKEN_CREATED, attributes={"talaro.token.id": token.id})
     return token, secret
 
 
@@ -190,7 +223,7 @@ def list_tokens(user: User) -> list[ApiToken]:
 
 
 def revoke_token(user: User, token_id: str) -> ApiToken:
-    with events.recorded("authn_token_revoked", **{"talaro.token.id": token_id}):
+    with recorded(AUTHN_TOKEN_REVOKED, **{"talaro.token.id": token_id}):
         token = db.session.get(ApiToken, token_id)
         # Another user's token is reported exactly like a missing one.
         if token is None or token.user_id != user.id or token.revoked_at is not None:
@@ -211,7 +244,18 @@ def user_for_token(secret: str, now: datetime | None = None) -> User | None:
     )
     token = db.session.scalar(query)
     if token is not None and token.revoked_at is not None:
-        events.token_reused(token)
+        # Its id, never its secret; one record per use.
+        emit(
+            AUTHN_TOKEN_REUSE,
+            outcome=FAILURE,
+            reason="Revoked API token presented",
+            attributes={
+                "security_rule.name": "revoked_token_reuse",
+                "talaro.token.id": token.id,
+                "target.user.id": token.user_id,
+                "talaro.token.revoked_at": token.revoked_at.isoformat(),
+            },
+        )
         return None
     if token is None or not token.user.active:
         return None

@@ -20,7 +20,15 @@ from talaro.models import (
     utcnow,
 )
 from talaro.permissions import Action, check_interview, visible_interviews
-from talaro.telemetry import events
+from talaro.telemetry.catalogue import (
+    INTERVIEW_DELETE,
+    INTERVIEW_FEEDBACK,
+    INTERVIEW_LIST,
+    INTERVIEW_SCHEDULE,
+    INTERVIEW_UPDATE,
+    INTERVIEW_VIEW,
+)
+from talaro.telemetry.events import recorded
 from talaro.telemetry.spans import span
 
 
@@ -97,7 +105,7 @@ def schedule(user: User, data: dict[str, Any]) -> Interview:
         "job.id": data["job_id"],
         "talaro.interviewer.id": data["interviewer_id"],
     }
-    with events.recorded("interview_schedule", **attributes) as details:
+    with recorded(INTERVIEW_SCHEDULE, **attributes) as details:
         interview = _book(user, data)
         details["interview.id"] = interview.id
     return interview
@@ -137,7 +145,7 @@ def get_interview(
 
 def view_interview(user: User, interview_id: str) -> Interview:
     """An interview the user may see (the `interview_view` event)."""
-    with events.recorded("interview_view", **{"interview.id": interview_id}):
+    with recorded(INTERVIEW_VIEW, **{"interview.id": interview_id}):
         return get_interview(user, interview_id)
 
 
@@ -149,7 +157,7 @@ def list_interviews(
     candidate_id: str | None = None,
     status: str | None = None,
 ) -> tuple[list[Interview], int]:
-    with events.recorded("interview_list", **{"talaro.page": page}) as details:
+    with recorded(INTERVIEW_LIST, **{"talaro.page": page}) as details:
         items, total = _filtered(user, page, per_page, candidate_id, status)
         details.update({"talaro.result_count": len(items), "talaro.total": total})
     return items, total
@@ -176,7 +184,7 @@ def _filtered(
 def update(user: User, interview_id: str, changes: dict[str, Any]) -> Interview:
     """Reschedule, reassign, change the round, cancel or reinstate."""
     attributes = {"interview.id": interview_id, "talaro.changed_fields": sorted(changes)}
-    with events.recorded("interview_update", **attributes):
+    with recorded(INTERVIEW_UPDATE, **attributes):
         interview = get_interview(user, interview_id, Action.INTERVIEW_UPDATE)
         _apply(interview, changes)
     return interview
@@ -200,7 +208,7 @@ def _apply(interview: Interview, changes: dict[str, Any]) -> None:
 
 
 def delete(user: User, interview_id: str) -> None:
-    with events.recorded("interview_delete", **{"interview.id": interview_id}):
+    with recorded(INTERVIEW_DELETE, **{"interview.id": interview_id}):
         interview = get_interview(user, interview_id, Action.INTERVIEW_DELETE)
         db.session.delete(interview)
         db.session.commit()
@@ -209,7 +217,7 @@ def delete(user: User, interview_id: str) -> None:
 def submit_feedback(user: User, interview_id: str, data: dict[str, Any]) -> tuple[Feedback, bool]:
     """Create or edit the one feedback of an interview; returns it and whether it is new.
     The rating and notes are about a candidate and stay out of telemetry."""
-    with events.recorded("interview_feedback", **{"interview.id": interview_id}) as details:
+    with recorded(INTERVIEW_FEEDBACK, **{"interview.id": interview_id}) as details:
         interview = get_interview(user, interview_id, Action.INTERVIEW_FEEDBACK)
         feedback, created = _save_feedback(user, interview, data)
         details["talaro.created"] = created

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from talaro.errors import NotFound
 from talaro.extensions import db
 from talaro.models import Job, User
-from talaro.telemetry import events
+from talaro.telemetry.catalogue import JOB_CREATE, JOB_UPDATE
+from talaro.telemetry.events import recorded
 
 
 def get_job(job_id: str) -> Job:
@@ -27,7 +28,7 @@ def list_jobs(page: int = 1, per_page: int = 20) -> tuple[list[Job], int]:
 
 
 def create_job(user: User, title: str, department: str = "", description: str = "") -> Job:
-    with events.recorded("job_create") as details:
+    with recorded(JOB_CREATE) as details:
         job = Job(
             title=title.strip(),
             department=department.strip(),
@@ -42,7 +43,7 @@ def create_job(user: User, title: str, department: str = "", description: str = 
 
 def update_job(job_id: str, changes: dict[str, Any]) -> Job:
     attributes = {"job.id": job_id, "talaro.changed_fields": sorted(changes)}
-    with events.recorded("job_update", **attributes):
+    with recorded(JOB_UPDATE, **attributes):
         job = get_job(job_id)
         for name in ("title", "department", "description"):
             if name in changes:

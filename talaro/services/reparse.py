@@ -19,8 +19,10 @@ from sqlalchemy.orm import undefer
 from talaro.extensions import db
 from talaro.extraction import ExtractionError, extract_fields, sandbox
 from talaro.models import Resume
-from talaro.services.resumes import extraction_limits, search_text
-from talaro.telemetry import events
+from talaro.services.ingestion import extraction_limits
+from talaro.services.resumes import search_text
+from talaro.telemetry.catalogue import RESUME_REPARSE
+from talaro.telemetry.events import recorded
 
 BATCH_SIZE = 50
 
@@ -48,8 +50,8 @@ def reparse(
     `resume_reparse` event with the counts. ``from_content`` re-reads the stored file (text
     extraction improves too); otherwise the stored text is parsed again."""
     report = ReparseReport()
-    with events.recorded(
-        "resume_reparse",
+    with recorded(
+        RESUME_REPARSE,
         **{"talaro.all": resume_ids is None, "talaro.from_content": from_content},
     ) as details:
         for resume in _selected(resume_ids, report):

@@ -23,65 +23,66 @@ Where it goes (settings come from the environment, see talaro/config.py)
 from __future__ import annotations
 
 import atexit
-import hashlib
-import hmac
+import logging
 import os
-import re
-import signal
-import threading
 import time
 import weakref
 from typing import Any
+from urllib.parse import parse_qsl
 
 import click
-from flask import Flask, Response, current_app, g, request
-from flask_login import current_user
-from opentelemetry import trace
+from flask import Flask, Response, current_app, request
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import NoOpMeter
+from opentelemetry.trace import Span
+from opentelemetry.util.http import ExcludeList, parse_excluded_urls
 
 from talaro.telemetry import events
-from talaro.telemetry.context import IDENTITY_MODES
+from talaro.telemetry.context import IDENTITY_MODES, user_attributes
 from talaro.telemetry.metrics import Instruments
 from talaro.telemetry.redaction import redact_query
 from talaro.telemetry.runtime import EXTENSION, SCOPE, Runtime, build_providers
 
-__all__ = ["events", "init_app", "runtime", "shutdown", "status"]
+__all__ = ["events", "get_runtime", "init_app", "shutdown", "status"]
+
+logger = logging.getLogger("talaro.telemetry")
+_STARTED = "talaro.request.started"  # the WSGI environ key of a request's start time
 
 
 def init_app(app: Flask) -> None:
     """Wire providers, instrumentation and hooks into `app`; safe to call twice."""
-    app.config.setdefault("TALARO_TELEMETRY_HASH_KEY", _derived_hash_key(app))
     identity = app.config["TALARO_TELEMETRY_USER_IDENTITY"]
     if identity not in IDENTITY_MODES:  # a typo must not silently drop who did what
         raise ValueError(f"TALARO_TELEMETRY_USER_IDENTITY must be one of {IDENTITY_MODES}")
     if EXTENSION in app.extensions or not app.config["TALARO_TELEMETRY_ENABLED"]:
         return
-    # Spans use the stable HTTP names our records use (http.request.method, url.path, ...).
-    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+    if "http" not in os.environ.get("OTEL_SEMCONV_STABILITY_OPT_IN", ""):
+        # Set by the entry points (gunicorn.conf.py, make run, the Dockerfile).
+        logger.warning("OTEL_SEMCONV_STABILITY_OPT_IN=http is not set: spans use old HTTP names")
     providers = build_providers(app.config)
     runtime = Runtime(
         providers=providers,
         logger=providers.logger_provider.get_logger(SCOPE),
         tracer=providers.tracer_provider.get_tracer(SCOPE),
         instruments=Instruments(providers.meter_provider.get_meter(SCOPE), providers.health),
+        check_events=app.config.get("TALARO_TELEMETRY_CHECK_EVENTS", app.testing),
     )
     app.extensions[EXTENSION] = runtime
-    excluded = app.config["TALARO_TELEMETRY_EXCLUDED_PATHS"]
+    # One list, read by the instrumentation (spans) and by our hook (http_request records).
+    excluded = parse_excluded_urls(app.config["TALARO_TELEMETRY_EXCLUDED_PATHS"])
     FlaskInstrumentor().instrument_app(
         app,
         tracer_provider=providers.tracer_provider,
         meter_provider=providers.meter_provider,
-        excluded_urls=excluded,
+        excluded_urls=app.config["TALARO_TELEMETRY_EXCLUDED_PATHS"],
+        request_hook=_on_request_start,
+        response_hook=_on_response_start,
         enable_commenter=False,
     )
     if app.config["TALARO_TELEMETRY_DB_SPANS"]:
         _instrument_database(app, runtime)
-    # After the instrumentation's own before_request, which starts the server span.
-    excluded_paths = [re.compile(p) for p in excluded.split(",") if p.strip()]
-    app.before_request(_begin_request(excluded_paths))
-    app.after_request(_finish_request(excluded_paths))
+    app.after_request(_record_request(excluded))
     if _is_command_line_tool():
         # `flask --app talaro logs|users|db ...`: open the trail only if the command
         # records something, so reading the logs does not write to them.
@@ -89,7 +90,7 @@ def init_app(app: Flask) -> None:
     else:
         with app.app_context():
             events.system_started()
-    _stop_on_exit(app)
+    _stop_at_exit(app)
 
 
 def _is_command_line_tool() -> bool:
@@ -98,25 +99,26 @@ def _is_command_line_tool() -> bool:
     return context is not None and context.command.name != "run"
 
 
-def runtime(app: Flask | None = None) -> Runtime | None:
+def get_runtime(app: Flask | None = None) -> Runtime | None:
+    """The app's telemetry runtime, or None with telemetry off."""
     return (app or current_app).extensions.get(EXTENSION)
 
 
 def status(app: Flask | None = None) -> dict[str, Any]:
     """For /readyz: outputs, records dropped and export failures."""
-    current = runtime(app)
+    current = get_runtime(app)
     return {"status": "disabled"} if current is None else current.status()
 
 
 def flush(app: Flask, timeout_millis: int = 5000) -> None:
-    current = runtime(app)
+    current = get_runtime(app)
     if current is not None:
         current.providers.force_flush(timeout_millis)
 
 
 def shutdown(app: Flask) -> bool:
     """Emit sys_shutdown, flush and stop within TALARO_TELEMETRY_SHUTDOWN_TIMEOUT seconds."""
-    current = runtime(app)
+    current = get_runtime(app)
     if current is None or current.stopped:
         return True
     current.stopped = True
@@ -126,45 +128,36 @@ def shutdown(app: Flask) -> bool:
     return current.providers.shutdown(app.config["TALARO_TELEMETRY_SHUTDOWN_TIMEOUT"])
 
 
-def _derived_hash_key(app: Flask) -> str:
-    """A pseudonymisation key of its own, derived from the secret key unless set."""
-    secret = str(app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, b"talaro telemetry user hash", hashlib.sha256).hexdigest()
-
-
 def _instrument_database(app: Flask, runtime: Runtime) -> None:
-    from talaro.extensions import db
-
+    """Spans for the SQL statements of the app's Flask-SQLAlchemy engine."""
     # The pool-usage metric costs two measurements per request for little insight: off.
     usage = NoOpMeter("talaro").create_up_down_counter("db.client.connections.usage")
     with app.app_context():
         # Per engine, not the process-global instrumentor: each app has its own providers.
-        EngineTracer(runtime.tracer, db.engine, usage)
+        EngineTracer(runtime.tracer, app.extensions["sqlalchemy"].engine, usage)
 
 
-def _is_excluded(excluded: list[re.Pattern[str]]) -> bool:
-    return any(pattern.search(request.path) for pattern in excluded)
+def _on_request_start(span: Span, environ: dict[str, Any]) -> None:
+    """The instrumentation's request hook (not called for excluded URLs)."""
+    environ[_STARTED] = time.perf_counter()
 
 
-def _begin_request(excluded: list[re.Pattern[str]]) -> Any:
-    def begin() -> None:
-        g.telemetry_started = time.perf_counter()
-        if request.query_string:
-            # Search text can name a candidate: keep the parameter names, never the values.
-            span = trace.get_current_span()
-            if span.is_recording():
-                span.set_attribute("url.query", redact_query(request.args))
-        if not _is_excluded(excluded):
-            # Load the user up front, so the span and every record of the request carry it.
-            current_user.is_authenticated  # noqa: B018
-
-    return begin
+def _on_response_start(span: Span | None, status: str, headers: list[Any]) -> None:
+    """The instrumentation's response hook: the span gets the user known by now, and the
+    query string with its values removed (search text can name a candidate)."""
+    if span is None or not span.is_recording():
+        return
+    span.set_attributes(user_attributes())
+    query = request.environ.get("QUERY_STRING")
+    if query:
+        names = dict.fromkeys(key for key, _ in parse_qsl(query, keep_blank_values=True))
+        span.set_attribute("url.query", redact_query(names))
 
 
-def _finish_request(excluded: list[re.Pattern[str]]) -> Any:
-    def finish(response: Response) -> Response:
-        if not _is_excluded(excluded):
-            started = g.get("telemetry_started", time.perf_counter())
+def _record_request(excluded: ExcludeList) -> Any:
+    def record(response: Response) -> Response:
+        if not excluded.url_disabled(request.url):
+            started = request.environ.get(_STARTED, time.perf_counter())
             events.request_finished(
                 response.status_code,
                 time.perf_counter() - started,
@@ -173,12 +166,12 @@ def _finish_request(excluded: list[re.Pattern[str]]) -> Any:
             )
         return response
 
-    return finish
+    return record
 
 
-def _stop_on_exit(app: Flask) -> None:
-    """Shut down at interpreter exit, and turn SIGTERM into a normal exit when nobody
-    else (gunicorn) handles it, so the queues are flushed either way."""
+def _stop_at_exit(app: Flask) -> None:
+    """Shut down at interpreter exit. SIGTERM becomes an exit in the process entry points
+    (gunicorn's worker_exit, talaro.serve), not here."""
     ref = weakref.ref(app)
 
     def at_exit() -> None:
@@ -186,13 +179,3 @@ def _stop_on_exit(app: Flask) -> None:
             shutdown(target)
 
     atexit.register(at_exit)
-    if (
-        app.config["TALARO_TELEMETRY_SIGTERM"]
-        and threading.current_thread() is threading.main_thread()
-        and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None)
-    ):
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
-
-
-def _exit_on_sigterm(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)

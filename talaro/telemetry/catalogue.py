@@ -1,14 +1,20 @@
-"""The event catalogue: every event's name, stream, severity, ECS categorisation and
-the attributes it must carry, on one screen.
+"""The event catalogue: every event's name, stream, severity, ECS categorisation, the
+attributes it must carry and the metric it counts in, on one screen.
 
 Security events use the names of the OWASP Application Logging Vocabulary; the
 categorisation follows ECS (`event.category`, `event.type`). `required` lists the
-event-specific attributes on top of the ones every record carries (see context.py).
+event-specific attributes of a success on top of the ones every record carries (see
+context.py); a failure must carry its `reason`. Both are checked at emit time when
+TALARO_TELEMETRY_CHECK_EVENTS is on (it is when the app is testing).
+
+Code emits the constants below (`emit(JOB_CREATE, ...)`), so a misspelt event fails at
+import; an event not registered here cannot be emitted. Adding an event: one line here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from opentelemetry._logs import SeverityNumber
 
@@ -23,6 +29,35 @@ ERROR = SeverityNumber.ERROR
 CRITICAL = SeverityNumber.FATAL  # OpenTelemetry's highest level; OWASP calls it CRITICAL
 
 SEVERITY_TEXT = {INFO: "INFO", WARN: "WARN", ERROR: "ERROR", CRITICAL: "CRITICAL"}
+SUCCESS, FAILURE = "success", "failure"
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A counter an event adds one to (metrics.py creates it once per process)."""
+
+    instrument: str
+    unit: str
+    description: str
+    by: Literal["event.name", "event.outcome"] | None = None  # the split, if any
+    outcomes: tuple[str, ...] = (SUCCESS, FAILURE)  # which outcomes count
+
+
+SECURITY_EVENTS = Counted(
+    "talaro.security.events", "{event}", "Security events by event.name", by="event.name"
+)
+RESUMES_UPLOADED = Counted(
+    "talaro.resumes.uploaded",
+    "{resume}",
+    "Resume files processed by upload, by event.outcome",
+    by="event.outcome",
+)
+INTERVIEWS_SCHEDULED = Counted(
+    "talaro.interviews.scheduled",
+    "{interview}",
+    "Interviews scheduled successfully",
+    outcomes=(SUCCESS,),
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +69,37 @@ class EventSpec:
     type: tuple[str, ...]
     required: tuple[str, ...] = ()
     failure_severity: SeverityNumber | None = None  # when the outcome is a failure
+    counted: tuple[Counted, ...] = ()
+    failure_required: tuple[str, ...] = ("reason",)  # what a failure record must carry
+
+    @property
+    def audited(self) -> bool:
+        """Written to the security stream, so chained by the audit trail (audit.py)."""
+        return SECURITY in self.streams
+
+
+CATALOGUE: dict[str, EventSpec] = {}
+
+
+class UnknownEvent(LookupError):
+    """An event that is not in the catalogue was emitted."""
+
+
+def register(spec: EventSpec) -> EventSpec:
+    """Add `spec` to the catalogue; a name can be registered once."""
+    if spec.name in CATALOGUE:
+        raise ValueError(f"event {spec.name!r} is already in the catalogue")
+    CATALOGUE[spec.name] = spec
+    return spec
+
+
+def lookup(spec: EventSpec | str) -> EventSpec:
+    """The registered spec for `spec` (or a name); UnknownEvent for anything else."""
+    name = spec if isinstance(spec, str) else spec.name
+    found = CATALOGUE.get(name)
+    if found is None or (not isinstance(spec, str) and found is not spec):
+        raise UnknownEvent(f"{name!r} is not in the event catalogue (catalogue.py)")
+    return found
 
 
 def _security(
@@ -43,7 +109,9 @@ def _security(
     type_: tuple[str, ...],
     *required: str,
 ) -> EventSpec:
-    return EventSpec(name, (SECURITY,), severity, category, type_, required)
+    return register(
+        EventSpec(name, (SECURITY,), severity, category, type_, required, None, (SECURITY_EVENTS,))
+    )
 
 
 def _app(
@@ -52,8 +120,16 @@ def _app(
     type_: tuple[str, ...],
     *required: str,
     failure: SeverityNumber = WARN,
+    counted: tuple[Counted, ...] = (),
 ) -> EventSpec:
-    return EventSpec(name, (APPLICATION,), INFO, category, type_, required, failure)
+    return register(
+        EventSpec(name, (APPLICATION,), INFO, category, type_, required, failure, counted)
+    )
+
+
+def _both(name: str, type_: tuple[str, ...], *required: str) -> EventSpec:
+    """Written to both streams: each file shows where its trail starts and stops."""
+    return register(EventSpec(name, BOTH, WARN, ("process",), type_, required))
 
 
 AUTHN = ("authentication",)
@@ -63,77 +139,105 @@ WEB = ("web",)
 FILE = ("file",)
 DATA = ("database",)
 
-EVENTS: tuple[EventSpec, ...] = (
-    # Security stream ---------------------------------------------------------
-    _security("user_created", WARN, IAM, ("user", "creation"), "target.user.id", "talaro.via"),
-    _security("authz_change", WARN, IAM, ("user", "change"), "target.user.id"),
-    _security("authn_login_success", INFO, AUTHN, ("start",)),
-    _security("authn_login_successafterfail", INFO, AUTHN, ("start",), "talaro.login.failures"),
-    _security("authn_login_fail", WARN, AUTHN, ("start",), "user.hash", "reason"),
-    _security("authn_login_fail_max", WARN, AUTHN + IDS, ("info",), "security_rule.name"),
-    _security("authn_login_lock", WARN, AUTHN + IAM, ("user", "change"), "reason"),
-    _security("session_expired", INFO, AUTHN + ("session",), ("end",), "reason"),
-    _security("authn_token_created", INFO, AUTHN + IAM, ("creation",), "talaro.token.id"),
-    _security("authn_token_revoked", INFO, AUTHN + IAM, ("deletion",), "talaro.token.id"),
-    _security("authn_token_reuse", CRITICAL, AUTHN + IDS, ("denied",), "talaro.token.id"),
-    _security("authz_fail", CRITICAL, IAM + IDS, ("denied",), "talaro.action", "reason"),
-    _security("authn_required", WARN, AUTHN, ("denied",), "reason"),
-    _security("upload_validation", WARN, FILE + IDS, ("denied",), "file.name", "reason"),
-    _security("input_validation_fail", WARN, WEB, ("error",), "reason"),
-    _security("excess_rate_limit_exceeded", WARN, WEB + IDS, ("denied",), "reason"),
-    _security("malicious_excess_404", WARN, WEB + IDS, ("info",), "security_rule.name"),
-    _security("malicious_direct_reference", CRITICAL, WEB + IDS, ("denied",), "security_rule.name"),
-    # Both streams: each file shows where its trail starts and stops -----------
-    EventSpec("sys_startup", BOTH, WARN, ("process",), ("start",), ("process.pid",)),
-    EventSpec("sys_shutdown", BOTH, WARN, ("process",), ("end",), ("process.pid",)),
-    # Application stream --------------------------------------------------------
-    _app("resume_upload", FILE, ("creation",), "file.name", "file.size"),
-    _app(
-        "resume_bulk_upload",
-        FILE,
-        ("creation",),
-        "talaro.file_count",
-        "talaro.success_count",
-        "talaro.failed_count",
-    ),
-    _app("resume_text_extract", FILE, ("info",), "file.mime_type", failure=ERROR),
-    _app("resume_list", DATA, ("access",), "talaro.result_count"),
-    _app("resume_view", DATA, ("access",), "resume.id"),
-    _app("resume_update", DATA, ("change",), "resume.id"),
-    _app("resume_delete", DATA, ("deletion",), "resume.id"),
-    _app(
-        "resume_reparse",
-        DATA,
-        ("change",),
-        "talaro.resume_count",
-        "talaro.updated_count",
-        "talaro.failed_count",
-    ),
-    _app("interview_schedule", DATA, ("creation",), "candidate.id"),
-    _app("interview_update", DATA, ("change",), "interview.id"),
-    _app("interview_feedback", DATA, ("change",), "interview.id"),
-    _app("interview_list", DATA, ("access",), "talaro.result_count"),
-    _app("interview_view", DATA, ("access",), "interview.id"),
-    _app("interview_delete", DATA, ("deletion",), "interview.id"),
-    _app("job_create", DATA, ("creation",)),
-    _app("job_update", DATA, ("change",), "job.id"),
-    _app(
-        "http_request",
-        WEB,
-        ("access",),
-        "http.response.status_code",
-        "http.server.request.duration",
-        "url.path",
-    ),
-    _app(
-        "error_unhandled",
-        WEB,
-        ("error",),
-        "exception.type",
-        "exception.message",
-        "exception.stacktrace",
-        failure=ERROR,
-    ),
+# Security stream -------------------------------------------------------------------
+USER_CREATED = _security(
+    "user_created", WARN, IAM, ("user", "creation"), "target.user.id", "talaro.via"
+)
+AUTHZ_CHANGE = _security("authz_change", WARN, IAM, ("user", "change"), "target.user.id")
+AUTHN_LOGIN_SUCCESS = _security("authn_login_success", INFO, AUTHN, ("start",))
+AUTHN_LOGIN_SUCCESSAFTERFAIL = _security(
+    "authn_login_successafterfail", INFO, AUTHN, ("start",), "talaro.login.failures"
+)
+AUTHN_LOGIN_FAIL = _security("authn_login_fail", WARN, AUTHN, ("start",), "user.hash", "reason")
+AUTHN_LOGIN_FAIL_MAX = _security(
+    "authn_login_fail_max", WARN, AUTHN + IDS, ("info",), "security_rule.name"
+)
+AUTHN_LOGIN_LOCK = _security("authn_login_lock", WARN, AUTHN + IAM, ("user", "change"), "reason")
+SESSION_EXPIRED = _security("session_expired", INFO, AUTHN + ("session",), ("end",), "reason")
+AUTHN_TOKEN_CREATED = _security(
+    "authn_token_created", INFO, AUTHN + IAM, ("creation",), "talaro.token.id"
+)
+AUTHN_TOKEN_REVOKED = _security(
+    "authn_token_revoked", INFO, AUTHN + IAM, ("deletion",), "talaro.token.id"
+)
+AUTHN_TOKEN_REUSE = _security(
+    "authn_token_reuse", CRITICAL, AUTHN + IDS, ("denied",), "talaro.token.id"
+)
+AUTHZ_FAIL = _security("authz_fail", CRITICAL, IAM + IDS, ("denied",), "talaro.action", "reason")
+AUTHN_REQUIRED = _security("authn_required", WARN, AUTHN, ("denied",), "reason")
+UPLOAD_VALIDATION = _security(
+    "upload_validation", WARN, FILE + IDS, ("denied",), "file.name", "reason"
+)
+INPUT_VALIDATION_FAIL = _security("input_validation_fail", WARN, WEB, ("error",), "reason")
+EXCESS_RATE_LIMIT_EXCEEDED = _security(
+    "excess_rate_limit_exceeded", WARN, WEB + IDS, ("denied",), "reason"
+)
+MALICIOUS_EXCESS_404 = _security(
+    "malicious_excess_404", WARN, WEB + IDS, ("info",), "security_rule.name"
+)
+MALICIOUS_DIRECT_REFERENCE = _security(
+    "malicious_direct_reference", CRITICAL, WEB + IDS, ("denied",), "security_rule.name"
 )
 
-CATALOGUE: dict[str, EventSpec] = {spec.name: spec for spec in EVENTS}
+# Both streams ----------------------------------------------------------------------
+SYS_STARTUP = _both("sys_startup", ("start",), "process.pid")
+SYS_SHUTDOWN = _both("sys_shutdown", ("end",), "process.pid")
+
+# Application stream ----------------------------------------------------------------
+RESUME_UPLOAD = _app(
+    "resume_upload", FILE, ("creation",), "file.name", "file.size", counted=(RESUMES_UPLOADED,)
+)
+RESUME_BULK_UPLOAD = _app(
+    "resume_bulk_upload",
+    FILE,
+    ("creation",),
+    "talaro.file_count",
+    "talaro.success_count",
+    "talaro.failed_count",
+)
+RESUME_TEXT_EXTRACT = _app("resume_text_extract", FILE, ("info",), "file.mime_type", failure=ERROR)
+RESUME_LIST = _app("resume_list", DATA, ("access",), "talaro.result_count")
+RESUME_VIEW = _app("resume_view", DATA, ("access",), "resume.id")
+RESUME_UPDATE = _app("resume_update", DATA, ("change",), "resume.id")
+RESUME_DELETE = _app("resume_delete", DATA, ("deletion",), "resume.id")
+RESUME_REPARSE = _app(
+    "resume_reparse",
+    DATA,
+    ("change",),
+    "talaro.resume_count",
+    "talaro.updated_count",
+    "talaro.failed_count",
+)
+INTERVIEW_SCHEDULE = _app(
+    "interview_schedule", DATA, ("creation",), "candidate.id", counted=(INTERVIEWS_SCHEDULED,)
+)
+INTERVIEW_UPDATE = _app("interview_update", DATA, ("change",), "interview.id")
+INTERVIEW_FEEDBACK = _app("interview_feedback", DATA, ("change",), "interview.id")
+INTERVIEW_LIST = _app("interview_list", DATA, ("access",), "talaro.result_count")
+INTERVIEW_VIEW = _app("interview_view", DATA, ("access",), "interview.id")
+INTERVIEW_DELETE = _app("interview_delete", DATA, ("deletion",), "interview.id")
+JOB_CREATE = _app("job_create", DATA, ("creation",))
+JOB_UPDATE = _app("job_update", DATA, ("change",), "job.id")
+HTTP_REQUEST = register(
+    EventSpec(
+        "http_request",
+        (APPLICATION,),
+        INFO,
+        WEB,
+        ("access",),
+        ("http.response.status_code", "http.server.request.duration", "url.path"),
+        WARN,  # 4xx; 5xx are emitted as ERROR
+        failure_required=("http.response.status_code", "url.path"),
+    )
+)
+ERROR_UNHANDLED = _app(
+    "error_unhandled",
+    WEB,
+    ("error",),
+    "exception.type",
+    "exception.message",
+    "exception.stacktrace",
+    failure=ERROR,
+)
+
+EVENTS: tuple[EventSpec, ...] = tuple(CATALOGUE.values())

@@ -27,8 +27,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from talaro.identity import account_key
 from talaro.telemetry import reader
-from talaro.telemetry.context import keyed_hash
 
 TABLE_COLUMNS = (
     "time",
@@ -168,7 +168,7 @@ def _identities(user: str | None) -> tuple[str, ...]:
     """The user as given, plus the keyed hash of an email (failed logins record only that)."""
     if not user:
         return ()
-    return (user, keyed_hash(user)) if "@" in user else (user,)
+    return (user, account_key(user)) if "@" in user else (user,)
 
 
 def _files(paths: Sequence[Path], streams: Sequence[str]) -> list[Path]:

@@ -1,67 +1,53 @@
-"""What every record made during a request carries: who, from where, doing what."""
+"""What every record made during a request carries: who, from where, doing what.
+
+Who comes from `talaro.identity` (authentication sets it; telemetry only reads it), shown
+as TALARO_TELEMETRY_USER_IDENTITY says: the email, its keyed hash, or neither.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
-from opentelemetry import trace
+
+from talaro.identity import Principal, current_principal
 
 USER_AGENT_LIMIT = 512
 PATH_LIMIT = 1024
 
 # TALARO_TELEMETRY_USER_IDENTITY: how staff identity is recorded.
 IDENTITY_MODES = ("email", "hash", "off")
+_CACHE = "talaro_telemetry_user"
 
 
-def keyed_hash(value: str) -> str:
-    """A stable pseudonym for `value` (HMAC-SHA256 under the telemetry hash key)."""
-    key = current_app.config["TALARO_TELEMETRY_HASH_KEY"].encode()
-    return hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def identity_attributes(email: str) -> dict[str, str]:
-    """`user.email`, or its keyed hash `user.hash`, or nothing, as configured."""
-    mode = current_app.config["TALARO_TELEMETRY_USER_IDENTITY"]
-    if mode == "email":
-        return {"user.email": email}
-    if mode == "hash":
-        return {"user.hash": keyed_hash(email)}
-    return {}
-
-
-def acting_user_attributes(user: Any, method: str) -> dict[str, Any]:
+def principal_attributes(principal: Principal) -> dict[str, Any]:
     """`user.id`, the configured identity, `user.roles` and how they authenticated."""
+    mode = current_app.config["TALARO_TELEMETRY_USER_IDENTITY"]
+    identity = (
+        {"user.email": principal.email}
+        if mode == "email"
+        else {"user.hash": principal.account_key}
+        if mode == "hash"
+        else {}
+    )
     return {
-        "user.id": user.id,
-        **identity_attributes(user.email),
-        "user.roles": [user.role],
-        "talaro.auth.method": method,
+        "user.id": principal.user_id,
+        **identity,
+        "user.roles": principal.roles,
+        "talaro.auth.method": str(principal.method),
     }
 
 
-def remember_user(user: Any, method: str) -> None:
-    """Called when a request's user is known (by a loader or at sign-in). Records read the
-    user's attributes from here, computed once, rather than from flask-login, so a record
-    emitted while the user is being loaded cannot recurse into the loader."""
-    g.talaro_user_attributes = acting_user_attributes(user, method)
-    g.auth_method = method
-    span = trace.get_current_span()
-    if span.is_recording():
-        span.set_attributes(g.talaro_user_attributes)
-
-
-def forget_user() -> None:
-    g.pop("talaro_user_attributes", None)
-
-
 def user_attributes() -> dict[str, Any]:
-    """The signed-in user, or nothing for an anonymous request."""
-    if not has_request_context():
+    """The signed-in user, or nothing for an anonymous request (built once per principal)."""
+    principal = current_principal()
+    if principal is None:
         return {}
-    return g.get("talaro_user_attributes", {})
+    cached = g.get(_CACHE)
+    if cached is None or cached[0] is not principal:
+        cached = (principal, principal_attributes(principal))
+        setattr(g, _CACHE, cached)
+    return cached[1]
 
 
 def route_template() -> str | None:

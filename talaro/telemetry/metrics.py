@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import resource
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-from opentelemetry.metrics import CallbackOptions, Meter, Observation
+from opentelemetry.metrics import CallbackOptions, Counter, Meter, Observation
 
-from talaro.telemetry.catalogue import SECURITY, EventSpec
+from talaro.telemetry.catalogue import EventSpec
 from talaro.telemetry.health import TelemetryHealth
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -29,21 +28,8 @@ def _resident_bytes() -> int:
 
 class Instruments:
     def __init__(self, meter: Meter, health: TelemetryHealth) -> None:
-        self.resumes = meter.create_counter(
-            "talaro.resumes.uploaded",
-            unit="{resume}",
-            description="Resume files processed by upload, by event.outcome",
-        )
-        self.interviews = meter.create_counter(
-            "talaro.interviews.scheduled",
-            unit="{interview}",
-            description="Interviews scheduled successfully",
-        )
-        self.security_events = meter.create_counter(
-            "talaro.security.events",
-            unit="{event}",
-            description="Security events by event.name",
-        )
+        self._meter = meter
+        self._counters: dict[str, Counter] = {}  # the catalogue's counters, made on first use
         self._health = health
         meter.create_observable_counter(
             "talaro.telemetry.dropped",
@@ -72,13 +58,18 @@ class Instruments:
             description="Resident memory of this process",
         )
 
-    def record_event(self, spec: EventSpec, outcome: str, attributes: Mapping[str, Any]) -> None:
-        if spec.name == "resume_upload":
-            self.resumes.add(1, {"event.outcome": outcome})
-        elif spec.name == "interview_schedule" and outcome == "success":
-            self.interviews.add(1)
-        if spec.streams == (SECURITY,):
-            self.security_events.add(1, {"event.name": spec.name})
+    def record_event(self, spec: EventSpec, outcome: str) -> None:
+        """Add one to each counter `spec` declares (catalogue.py) for this outcome."""
+        for counted in spec.counted:
+            if outcome not in counted.outcomes:
+                continue
+            counter = self._counters.get(counted.instrument)
+            if counter is None:
+                counter = self._counters[counted.instrument] = self._meter.create_counter(
+                    counted.instrument, unit=counted.unit, description=counted.description
+                )
+            value = {"event.name": spec.name, "event.outcome": outcome}.get(counted.by or "")
+            counter.add(1, {counted.by: value} if counted.by and value else None)
 
     def _observe_dropped(self, options: CallbackOptions) -> Iterable[Observation]:
         dropped = self._health.snapshot()["dropped"]

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from talaro import telemetry
 from talaro.extensions import db
 from talaro.models import Candidate, Resume, Role
-from talaro.services.resumes import clean_filename
+from talaro.services.ingestion import clean_filename
 from tests.documents import docx_bytes, pdf_bytes
 from tests.factories import ApiClient, resume_text
 from tests.hostile.files import billion_laughs_docx, elf_renamed_pdf, truncated_pdf

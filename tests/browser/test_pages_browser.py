@@ -12,7 +12,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from talaro.models import Role
-from talaro.services import accounts, jobs, resumes
+from talaro.services import accounts, ingestion, jobs
 from tests.browser.conftest import LiveServer, Person, sign_in, sign_out
 from tests.factories import resume_text
 
@@ -36,7 +36,7 @@ def candidate_with_job(server: LiveServer, by: Person) -> tuple[str, str]:
         by = accounts.get_user(by_id)
         job = jobs.create_job(by, "Backend Engineer", "Engineering")
         text = resume_text("Grace Hopper", "grace@example.org", "+1 415 555 0177")
-        resume = resumes.create_resume(by, resumes.Upload("grace.txt", text.encode()))
+        resume = ingestion.create_resume(by, ingestion.Upload("grace.txt", text.encode()))
         return resume.candidate_id, job.id
 
     by_id = by.id

@@ -10,10 +10,10 @@ from typing import Any, Literal
 import pytest
 from argon2 import PasswordHasher
 
+from talaro.identity import account_key
 from talaro.models import Role
 from talaro.security import EXTENSION
 from talaro.services import passwords
-from talaro.telemetry.context import keyed_hash
 from tests.factories import PASSWORD
 from tests.security.conftest import add_user, login, security_records
 
@@ -26,7 +26,7 @@ def prepare(app: Any, add: Any) -> dict[str, tuple[str, str]]:
     add("inactive@example.com", active=False)
     add("locked@example.com")
     with app.app_context():
-        app.extensions[EXTENSION].store.flag(f"lock:{keyed_hash('locked@example.com')}", 600)
+        app.extensions[EXTENSION].store.flag(f"lock:{account_key('locked@example.com')}", 600)
     return {
         "unknown": ("nobody@example.com", PASSWORD),
         "wrong": ("wrong@example.com", "not the password"),

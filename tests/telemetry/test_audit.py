@@ -21,6 +21,8 @@ from talaro import telemetry
 from talaro.telemetry import events
 from talaro.telemetry.audit import HASH, PREV, SEQ
 from talaro.telemetry.audit_verify import read_entries
+from talaro.telemetry.catalogue import AUTHZ_FAIL
+from tests.conftest import telemetry_config
 from tests.telemetry.otlp_receiver import (
     OtlpHttpReceiver,
     otlp_receiver_fixture,  # noqa: F401 - the `otlp_receiver` fixture
@@ -321,8 +323,14 @@ def emit_denials(app: Flask, count: int, threads: int = 1) -> None:
     def work(worker: int) -> None:
         with app.app_context():
             for index in range(count):
-                events.permission_denied(
-                    "resume.view", "not yours", {"resume.id": worker * count + index}
+                events.emit(
+                    AUTHZ_FAIL,
+                    outcome=events.FAILURE,
+                    reason="not yours",
+                    attributes={
+                        "talaro.action": "resume.view",
+                        "resume.id": worker * count + index,
+                    },
                 )
 
     pool = [threading.Thread(target=work, args=(worker,)) for worker in range(threads)]
@@ -333,10 +341,12 @@ def emit_denials(app: Flask, count: int, threads: int = 1) -> None:
 
 
 def test_rotated_files_verify_across_rotation_in_any_given_order(
-    make_app_with: Callable[..., Flask], tmp_path: Path
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     folder = tmp_path / "rotating"
-    app = make_app_with(folder, TALARO_TELEMETRY_MAX_BYTES=8 * 1024, TALARO_TELEMETRY_BACKUPS=20)
+    app = make_app(
+        **telemetry_config(folder, TALARO_TELEMETRY_MAX_BYTES=8 * 1024, TALARO_TELEMETRY_BACKUPS=20)
+    )
     for _ in range(8):
         emit_denials(app, 5)
         telemetry.flush(app)
@@ -397,11 +407,11 @@ def collector_lines(sources: list[list[Payload]], batch: int, seed: int) -> list
 
 
 def test_collector_style_files_mixing_processes_verify(
-    make_app_with: Callable[..., Flask], tmp_path: Path
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     sources = []
     for name in ("one", "two", "three"):
-        app = make_app_with(tmp_path / name)
+        app = make_app(**telemetry_config(tmp_path / name))
         emit_denials(app, 7)
         telemetry.shutdown(app)
         sources.append(load(tmp_path / name / "security.jsonl"))
@@ -426,10 +436,10 @@ def test_collector_style_files_mixing_processes_verify(
     assert report[-1].startswith("result: 3 chains: 2 whole, 1 broken")
 
 
-def test_hmac_chain_needs_its_key(make_app_with: Callable[..., Flask], tmp_path: Path) -> None:
+def test_hmac_chain_needs_its_key(make_app: Callable[..., Flask], tmp_path: Path) -> None:
     folder = tmp_path / "keyed"
     key = "audit-key-" + os.urandom(8).hex()
-    app = make_app_with(folder, TALARO_AUDIT_KEY=key)
+    app = make_app(**telemetry_config(folder, TALARO_AUDIT_KEY=key))
     emit_denials(app, 4)
     telemetry.flush(app)
     emit_denials(app, 4)
@@ -437,7 +447,7 @@ def test_hmac_chain_needs_its_key(make_app_with: Callable[..., Flask], tmp_path:
     assert verify(app, str(folder))[0] == 0
     key_file = tmp_path / "key"
     key_file.write_text(key + "\n")
-    unkeyed = make_app_with(tmp_path / "other")
+    unkeyed = make_app(**telemetry_config(tmp_path / "other"))
     assert verify(unkeyed, "--key-file", str(key_file), str(folder))[0] == 0
     code, lines = verify(unkeyed, str(folder))  # no key: nothing verifies
     assert code == 1 and any("hint: no record matches its hash" in line for line in lines)
@@ -477,15 +487,17 @@ def as_collector_json(message: Any) -> Payload:
 
 
 def test_chain_travels_over_otlp_and_verifies_as_collector_json(
-    make_app_with: Callable[..., Flask], otlp_receiver: OtlpHttpReceiver, tmp_path: Path
+    make_app: Callable[..., Flask], otlp_receiver: OtlpHttpReceiver, tmp_path: Path
 ) -> None:
     """Over OTLP/HTTP, with the files kept too: one chain, the same in both outputs."""
     files = tmp_path / "embedded"
-    app = make_app_with(
-        files,
-        OTEL_EXPORTER_OTLP_ENDPOINT=otlp_receiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
-        TALARO_TELEMETRY_FILES="always",
+    app = make_app(
+        **telemetry_config(
+            files,
+            OTEL_EXPORTER_OTLP_ENDPOINT=otlp_receiver.url,
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+            TALARO_TELEMETRY_FILES="always",
+        )
     )
     client = app.test_client()
     for _ in range(3):

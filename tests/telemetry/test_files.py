@@ -11,6 +11,7 @@ from urllib.parse import quote
 from talaro import create_app, telemetry
 from talaro.models import Role
 from talaro.telemetry import events
+from talaro.telemetry.catalogue import AUTHZ_FAIL, JOB_CREATE
 from talaro.telemetry.files import SharedJsonLinesFile
 from tests.conftest import base_config, telemetry_config
 from tests.telemetry import otlp_json
@@ -77,6 +78,7 @@ def test_crlf_quotes_and_fake_json_never_forge_or_break_a_line(app, as_role, tel
 
 def write_records(folder: str, worker: int, count: int) -> None:
     """One process: its own app and providers, `count` records into the shared files."""
+    # A spawned child process has no pytest fixtures, so it calls create_app itself.
     app = create_app(
         base_config(
             SQLALCHEMY_DATABASE_URI="sqlite://",
@@ -91,7 +93,7 @@ def write_records(folder: str, worker: int, count: int) -> None:
     with app.app_context():
         for index in range(count):
             events.emit(
-                "authz_fail",
+                AUTHZ_FAIL,
                 outcome="failure",
                 reason=f"worker {worker} #{index}",
                 attributes={
@@ -100,7 +102,7 @@ def write_records(folder: str, worker: int, count: int) -> None:
                     "talaro.index": index,
                 },
             )
-            events.emit("job_create", attributes={"talaro.worker": worker, "talaro.index": index})
+            events.emit(JOB_CREATE, attributes={"talaro.worker": worker, "talaro.index": index})
     assert telemetry.shutdown(app)
 
 

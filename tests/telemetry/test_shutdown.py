@@ -47,7 +47,7 @@ def test_sigterm_after_a_burst_flushes_every_request(tmp_path: Path) -> None:
     subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True)
     port = free_port()
     server = subprocess.Popen(
-        [*flask, "run", "--port", str(port)],
+        [sys.executable, "-m", "talaro.serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

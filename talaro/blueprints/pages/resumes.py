@@ -15,7 +15,7 @@ from talaro.blueprints.resumes.schemas import ResumeFieldsSchema
 from talaro.errors import ServiceError
 from talaro.models import Resume
 from talaro.permissions import Action, authorize, require, signed_in_user
-from talaro.services import jobs, resumes
+from talaro.services import ingestion, jobs, resumes
 
 # The fields a person may correct on the page, in form order.
 CORRECTABLE = ("name", "email", "phone", "location", "skills", "years_experience")
@@ -61,15 +61,16 @@ def resume_upload() -> Any:
     job_id = request.form.get("job_id") or None
     try:
         authorize(user, Action.RESUME_UPLOAD)
-        results = resumes.bulk_create(user, [(f.filename, f.stream) for f in files], job_id)
+        batch = ingestion.bulk_upload(user, [(f.filename, f.stream) for f in files], job_id)
     except ServiceError as exc:
         return forms.failed(exc, "resumes/upload.html", jobs=job_choices(), results=None)
-    created = sum(result.status == "created" for result in results)
     flash(
-        f"{created} of {len(results)} files uploaded.",
-        "success" if created == len(results) else "error",
+        f"{batch.created} of {len(batch.results)} files uploaded.",
+        "error" if batch.failed else "success",
     )
-    return render_template("resumes/upload.html", jobs=job_choices(), results=results, errors={})
+    return render_template(
+        "resumes/upload.html", jobs=job_choices(), results=batch.results, errors={}
+    )
 
 
 @bp.route("/resumes/<resume_id>")

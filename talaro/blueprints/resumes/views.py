@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from talaro.permissions import Action, require, signed_in_user
 from talaro.schemas import page_body
-from talaro.services import resumes
+from talaro.services import ingestion, resumes
 
 from .schemas import (
     BulkFilesSchema,
@@ -37,7 +37,7 @@ blp = Blueprint("resumes", __name__, url_prefix="/api/resumes", description="Res
 def upload(form: dict[str, Any], files: dict[str, Any]) -> Any:
     """Upload one resume; its text and fields are extracted and its candidate matched."""
     file = files["file"]
-    return resumes.upload_resume(signed_in_user(), file.filename, file.stream, form.get("job_id"))
+    return ingestion.upload_resume(signed_in_user(), file.filename, file.stream, form.get("job_id"))
 
 
 @blp.route("/bulk", methods=["POST"])
@@ -48,9 +48,8 @@ def upload(form: dict[str, Any], files: dict[str, Any]) -> Any:
 def bulk_upload(form: dict[str, Any], files: dict[str, Any]) -> Any:
     """Upload many resumes; one result per file, in order."""
     pairs = [(file.filename, file.stream) for file in files["files"]]
-    results = resumes.bulk_create(signed_in_user(), pairs, form.get("job_id"))
-    success = sum(r.status == "created" for r in results)
-    return {"results": results, "success_count": success, "failed_count": len(results) - success}
+    batch = ingestion.bulk_upload(signed_in_user(), pairs, form.get("job_id"))
+    return {"results": batch.results, "success_count": batch.created, "failed_count": batch.failed}
 
 
 @blp.route("", methods=["GET"])
