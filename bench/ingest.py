@@ -1,6 +1,6 @@
 """Bulk ingestion: one request of 100 resumes end to end, against the raw parsers alone.
 
-    .venv/bin/python bench/ingest.py [--count 100] [--rounds 3] [--setups off,files]
+    .venv/bin/python -m bench.ingest [--count 100] [--rounds 3] [--setups off,files]
     (or `make bench-ingest`; every option also reads a BENCH_INGEST_* environment variable)
 
 The files come from the labelled corpus generator (tests/corpus/generate.py): one- and
@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from httpkit import PASSWORD, Client, expect, session_token
-from telemetry_overhead import (
+from bench.httpkit import PASSWORD, Client, expect, session_token
+from bench.telemetry_overhead import (
     ACCOUNTS,
     Gunicorn,
     Settings,
@@ -50,6 +50,7 @@ from telemetry_overhead import (
     machine,
     prepare_database,
 )
+from tests.corpus.generate import generate
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -70,9 +71,6 @@ class Options:
 
 
 def corpus(count: int, seed: int) -> list[tuple[str, bytes]]:
-    sys.path.insert(0, str(REPO))
-    from tests.corpus.generate import generate
-
     return [(s.filename, s.data) for s in generate(count, seed=seed, formats=("pdf", "docx"))]
 
 

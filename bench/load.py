@@ -1,8 +1,9 @@
 """Load generator: drives Talaro's request mix at 127.0.0.1 for a fixed time.
 
-Standard library only, run as its own process by `telemetry_overhead.py`:
+Standard library only, run as its own process by `bench.telemetry_overhead`, from the
+repository root:
 
-    python bench/load.py --port 8000 --seed seed.json --out result.json \
+    python -m bench.load --port 8000 --seed seed.json --out result.json \
         [--warmup 3] [--duration 15] [--processes 1] [--threads 8]
 
 Each thread holds one keep-alive connection and picks the next request from a
@@ -29,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from httpkit import Client, Response, resume_text
+from bench.httpkit import Client, Response, resume_text
 
 # Request kind -> weight (percent). Sign-in is Argon2-slow on purpose: keep it rare.
 MIX: dict[str, int] = {

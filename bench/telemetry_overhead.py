@@ -1,13 +1,13 @@
 """What does telemetry cost? The same app, the same load, three set-ups, one invocation.
 
-    .venv/bin/python bench/telemetry_overhead.py [--duration 15] [--warmup 3] [--rounds 2]
+    .venv/bin/python -m bench.telemetry_overhead [--duration 15] [--warmup 3] [--rounds 2]
     (or `make bench`; every option also reads a BENCH_* environment variable)
 
 Set-ups: `off` (OTEL_SDK_DISABLED=true), `files` (OTLP JSON Lines in a fresh
 TALARO_TELEMETRY_DIR) and `otlp-dead` (OTLP http/protobuf to a 127.0.0.1 port that
 refuses connections). For each run: a fresh SQLite database (`flask db upgrade` and
 three users from the CLI, with the run's environment), gunicorn with two workers,
-seeding over HTTP (API tokens, a job, resumes), then `bench/load.py` in its own
+seeding over HTTP (API tokens, a job, resumes), then `bench.load` in its own
 process for a warm-up and a measured window. The set-ups take turns in a rotating
 order for several rounds so the machine's noise hits them alike; the summary is the
 mean per set-up and the ratios to `off`. Results go to
@@ -36,7 +36,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from httpkit import PASSWORD, Client, expect, resume_text, session_token
+from bench.httpkit import PASSWORD, Client, expect, resume_text, session_token
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -100,11 +100,18 @@ def _signal_group(pgid: int, signum: int) -> None:
         os.killpg(pgid, signum)
 
 
-def run_bounded(command: list[str], env: dict[str, str], timeout: float, log: Path) -> None:
+def run_bounded(
+    command: list[str], env: dict[str, str], timeout: float, log: Path, cwd: Path | None = None
+) -> None:
     """Run `command` in its own process group, output to `log`; fail if it fails or hangs."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             code = process.wait(timeout)
@@ -314,16 +321,16 @@ def _seed_resume(client: Client, n: int) -> dict[str, Any]:
 
 
 def run_load(port: int, seed: Path, out: Path, settings: Settings, log: Path) -> dict[str, Any]:
-    """bench/load.py in its own process group, bounded in time."""
+    """`python -m bench.load` in its own process group, bounded in time."""
     command = [
-        sys.executable, str(BENCH_DIR / "load.py"),
+        sys.executable, "-m", "bench.load",
         "--port", str(port), "--seed", str(seed), "--out", str(out),
         "--warmup", str(settings.warmup), "--duration", str(settings.duration),
         "--processes", str(settings.processes),
         "--threads", str(max(1, settings.connections // settings.processes)),
     ]  # fmt: skip
     budget = settings.warmup + settings.duration + 120
-    run_bounded(command, dict(os.environ), budget, log)
+    run_bounded(command, dict(os.environ), budget, log, cwd=REPO)
     return json.loads(out.read_text())  # type: ignore[no-any-return]
 
 
@@ -579,7 +586,7 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
             "gunicorn_workers": 2,
             "gunicorn_config": str(GUNICORN_CONFIG) if GUNICORN_CONFIG.exists() else None,
             "mix_percent": _load_mix(),
-            "command": " ".join([".venv/bin/python bench/telemetry_overhead.py", *sys.argv[1:]]),
+            "command": " ".join([".venv/bin/python -m bench.telemetry_overhead", *sys.argv[1:]]),
         },
         "summary": summarise(runs, settings.setups),
         "runs": runs,
@@ -587,7 +594,7 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
 
 
 def _load_mix() -> dict[str, int]:
-    from load import MIX
+    from bench.load import MIX
 
     return dict(MIX)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,6 +18,9 @@ from talaro import create_app, telemetry
 from talaro.config import normalise_database_url
 from talaro.extensions import db
 from tests import factories
+
+# What the process entry points (gunicorn.conf.py, make run) set for the service.
+os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
 
 REQUIRE_SERVICES = os.environ.get("TALARO_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get(
@@ -40,7 +44,6 @@ def base_config(**overrides: Any) -> dict[str, Any]:
         "TALARO_MAX_BULK_FILES": 10,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "TALARO_TELEMETRY_ENABLED": False,
-        "TALARO_TELEMETRY_SIGTERM": False,
     }
     config.update(overrides)
     return config
@@ -76,34 +79,7 @@ def postgres_database() -> Iterator[str]:
     engine.dispose()
 
 
-def _sqlite_app(tmp_path: Any) -> Iterator[Flask]:
-    app = create_app(
-        base_config(
-            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/test.sqlite",
-            **telemetry_config(tmp_path / "logs"),
-        )
-    )
-    with app.app_context():
-        db.create_all()
-    yield app
-    telemetry.shutdown(app)
-    with app.app_context():
-        db.engine.dispose()
-
-
 _postgres_schema_ready: set[str] = set()
-
-
-def _postgres_app(url: str, tmp_path: Any) -> Iterator[Flask]:
-    app = create_app(
-        base_config(SQLALCHEMY_DATABASE_URI=url, **telemetry_config(tmp_path / "logs"))
-    )
-    with app.app_context():
-        if url not in _postgres_schema_ready:
-            db.create_all()
-            _postgres_schema_ready.add(url)
-    yield app
-    stop_and_empty(app)
 
 
 def stop_and_empty(app: Flask) -> None:
@@ -125,12 +101,49 @@ def backend() -> str:
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest, backend: str, tmp_path: Any) -> Iterator[Flask]:
+def make_app(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> Iterator[Callable[..., Flask]]:
+    """`make_app(**overrides)`: an app on the test's database (SQLite in tmp_path, or the
+    run's PostgreSQL database when `backend` says so), schema created, with `base_config`
+    and telemetry to files in tmp_path/"logs"; `overrides` win over both. Several apps in
+    one test share the database, like workers, and each writes to its own folder ("logs",
+    "logs1", ...) unless told otherwise. All are shut down afterwards, and PostgreSQL's
+    tables emptied."""
     if backend == "postgresql":
         url = request.getfixturevalue("postgres_database")
-        yield from _postgres_app(url, tmp_path)
     else:
-        yield from _sqlite_app(tmp_path)
+        url = f"sqlite:///{tmp_path}/test.sqlite"
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        logs = tmp_path / (f"logs{len(made)}" if made else "logs")
+        app = create_app(
+            base_config(**{"SQLALCHEMY_DATABASE_URI": url, **telemetry_config(logs), **overrides})
+        )
+        made.append(app)
+        with app.app_context():
+            database = app.config["SQLALCHEMY_DATABASE_URI"]
+            if database.startswith("sqlite") or database not in _postgres_schema_ready:
+                db.create_all()
+                if not database.startswith("sqlite"):
+                    _postgres_schema_ready.add(database)
+        return app
+
+    yield make
+    for app in made:
+        if backend == "postgresql" and app is made[-1]:
+            stop_and_empty(app)  # last, once the other apps have let go of their connections
+        else:
+            telemetry.shutdown(app)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture

@@ -26,11 +26,13 @@ def test_secret_key_is_generated_once_and_kept_private(tmp_path) -> None:
 
 def test_database_url_from_environment_uses_psycopg(monkeypatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db:5432/talaro")
+    # Not make_app: it sets the database itself, and this must come from the environment.
     app = create_app(base_config())
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db:5432/talaro"
 
 
 def test_migrations_build_exactly_the_models_schema(tmp_path) -> None:
+    # Not make_app: it creates the schema, and the migrations must start from an empty database.
     app = create_app(base_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/m.sqlite"))
     with app.app_context():
         upgrade()
@@ -50,6 +52,7 @@ def test_healthz_and_readyz(client) -> None:
 
 
 def test_readyz_reports_an_unreachable_database(tmp_path) -> None:
+    # Not make_app: it creates the schema, which an unreachable database cannot take.
     app = create_app(base_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/no/such/dir/x.db"))
     response = app.test_client().get("/readyz")
     assert response.status_code == 503

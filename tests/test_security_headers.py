@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from werkzeug.http import parse_dict_header
 from werkzeug.test import TestResponse
 
-from talaro import create_app, telemetry
-from talaro.extensions import db
 from talaro.models import Role
 from talaro.web_security import CONTENT_SECURITY_POLICY
 from tests import factories
-from tests.conftest import base_config
 
 EXPECTED_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -31,31 +27,25 @@ ALWAYS = {
 }
 
 
-def build_app(tmp_path: Path, **overrides: object) -> Iterator[Flask]:
-    app = create_app(
-        base_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/headers.sqlite", **overrides)
-    )
+def build_app(make_app: Callable[..., Flask], **overrides: object) -> Flask:
+    """An app with telemetry off and a route that fails with an unexpected error."""
+    app = make_app(TALARO_TELEMETRY_ENABLED=False, **overrides)
 
     @app.route("/boom")
     def boom() -> str:
         raise RuntimeError("an unexpected failure")
 
-    with app.app_context():
-        db.create_all()
-    yield app
-    telemetry.shutdown(app)
-    with app.app_context():
-        db.engine.dispose()
+    return app
 
 
 @pytest.fixture
-def plain_app(tmp_path: Path) -> Iterator[Flask]:
-    yield from build_app(tmp_path)
+def plain_app(make_app: Callable[..., Flask]) -> Flask:
+    return build_app(make_app)
 
 
 @pytest.fixture
-def https_app(tmp_path: Path) -> Iterator[Flask]:
-    yield from build_app(tmp_path, TALARO_SECURE_COOKIES=True)
+def https_app(make_app: Callable[..., Flask]) -> Flask:
+    return build_app(make_app, TALARO_SECURE_COOKIES=True)
 
 
 def assert_security_headers(response: TestResponse, hsts: bool) -> None:

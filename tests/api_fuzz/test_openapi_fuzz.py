@@ -134,6 +134,7 @@ def fuzz_target(
     postgres_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FuzzTarget]:
     folder: Path = tmp_path_factory.mktemp("api-fuzz")
+    # One seeded app for the whole module; make_app is per test, so create_app is called here.
     app = create_app(
         base_config(
             SQLALCHEMY_DATABASE_URI=postgres_database,
@@ -159,6 +160,7 @@ def published_spec() -> dict[str, Any]:
     (schemathesis' fixture-based lazy loading breaks on pytest 9, hence an eager schema and
     the real app passed with each call.)
     """
+    # Called at import, to parametrize the tests, where no fixture can run.
     app = create_app(base_config(SQLALCHEMY_DATABASE_URI="sqlite://"))
     return app.test_client().get("/api/openapi.json").get_json()
 

@@ -1,7 +1,7 @@
 """Browser fixtures: the real app served over HTTP, driven by Debian's headless Chromium.
 
-`live_server` runs `create_app` on a fresh SQLite file under werkzeug's threaded
-server; `page` is a fresh Chromium context per test. Without /usr/bin/chromium
+`live_server` serves the test's app (`make_app`, on a fresh SQLite file) with werkzeug's
+threaded server; `page` is a fresh Chromium context per test. Without /usr/bin/chromium
 the tests skip (or fail under TALARO_REQUIRE_SERVICES=1). Set
 TALARO_SCREENSHOT_DIR to keep the screenshots the tests take.
 """
@@ -12,7 +12,7 @@ import itertools
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,9 @@ from flask import Flask, Response, request
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from talaro import create_app, telemetry
-from talaro.extensions import db
 from talaro.models import Role
 from talaro.services import accounts
-from tests.conftest import base_config, telemetry_config, unavailable
+from tests.conftest import unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -75,16 +73,8 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    app = create_app(
-        base_config(
-            TESTING=False,
-            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/browser.sqlite",
-            **telemetry_config(tmp_path / "logs"),
-        )
-    )
-    with app.app_context():
-        db.create_all()
+def live_server(make_app: Callable[..., Flask]) -> Iterator[LiveServer]:
+    app = make_app(TESTING=False)
     server_errors: list[str] = []
 
     @app.after_request
@@ -102,9 +92,6 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        telemetry.shutdown(app)
-        with app.app_context():
-            db.engine.dispose()
     assert not server_errors, f"the server answered with errors: {server_errors}"
 
 

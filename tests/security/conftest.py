@@ -12,17 +12,16 @@ from typing import Any
 
 import pytest
 import redis
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from flask import Flask
 
-from talaro import create_app, telemetry
+from talaro import telemetry
 from talaro.extensions import db
 from talaro.models import Role, User
 from talaro.security import EXTENSION
 from talaro.services import passwords
 from tests import factories
-from tests.conftest import _postgres_schema_ready, base_config, telemetry_config, unavailable
+from tests.conftest import unavailable
 from tests.telemetry import otlp_json
 
 REDIS_URL = os.environ.get("TALARO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -97,49 +96,10 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[str]:
-    """One database per test, shared by every app (worker) the test builds."""
-    if backend != "postgresql":
-        yield f"sqlite:///{tmp_path}/test.sqlite"
-        return
-    url = request.getfixturevalue("postgres_database")
-    yield url
-    engine = sa.create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
-    engine.dispose()
-
-
-@pytest.fixture
-def build(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """`build(**settings)`: an app (a worker) on the test's database with its own telemetry
-    folder; several built in one test play several workers. All shut down afterwards."""
-    made: list[Flask] = []
-
-    def make(**settings: Any) -> Flask:
-        folder = tmp_path / f"logs{len(made)}"
-        app = create_app(
-            base_config(
-                SQLALCHEMY_DATABASE_URI=database_url,
-                **telemetry_config(folder),
-                **{**LOW_THRESHOLDS, **settings},
-            )
-        )
-        with app.app_context():
-            if database_url.startswith("sqlite") or database_url not in _postgres_schema_ready:
-                db.create_all()
-                _postgres_schema_ready.add(database_url)
-            db.engine.dispose()
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        telemetry.shutdown(app)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+def build(make_app: Callable[..., Flask]) -> Callable[..., Flask]:
+    """`build(**settings)`: an app (a worker) with the low thresholds on the test's database,
+    with its own telemetry folder; several built in one test play several workers."""
+    return lambda **settings: make_app(**{**LOW_THRESHOLDS, **settings})
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ was decoded. Decoding uses the generated protobuf classes of ``opentelemetry-pro
 Usage::
 
     with OtlpHttpReceiver() as receiver:          # or the `otlp_receiver` fixture
-        app = create_app(... OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url ...)
+        app = make_app(... OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url ...)
         ...
         receiver.wait_for(lambda r: r.log_records())
         receiver.log_records(), receiver.spans(), receiver.metric_names()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,10 @@ from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
 
-from talaro import create_app, telemetry
-from talaro.extensions import db
+from talaro import telemetry
 from talaro.models import Role
 from talaro.telemetry import reader
-from tests.conftest import base_config, telemetry_config
+from tests.conftest import telemetry_config
 from tests.factories import ApiClient, Factory, RoleClients, resume_text
 
 HTTP = "http_request"
@@ -320,24 +319,13 @@ def test_table_escapes_control_characters(app: Flask, activity: Activity, tmp_pa
 
 
 @pytest.fixture
-def small_files_app(tmp_path: Path) -> Iterator[Flask]:
+def small_files_app(make_app: Callable[..., Flask], tmp_path: Path) -> Flask:
     """An app whose files rotate every 4 KiB."""
-    app = create_app(
-        base_config(
-            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/small.sqlite",
-            **telemetry_config(
-                tmp_path / "small-logs",
-                TALARO_TELEMETRY_MAX_BYTES=4096,
-                TALARO_TELEMETRY_BACKUPS=50,
-            ),
+    return make_app(
+        **telemetry_config(
+            tmp_path / "small-logs", TALARO_TELEMETRY_MAX_BYTES=4096, TALARO_TELEMETRY_BACKUPS=50
         )
     )
-    with app.app_context():
-        db.create_all()
-    yield app
-    telemetry.shutdown(app)
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_reads_rotated_files_in_order(small_files_app: Flask) -> None:

@@ -15,7 +15,7 @@ import os
 import socket
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -25,8 +25,7 @@ import pytest
 from flask import Flask
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 
-from talaro import create_app, telemetry
-from talaro.extensions import db
+from talaro import telemetry
 from talaro.models import Role, User
 from talaro.telemetry.catalogue import (
     APPLICATION,
@@ -36,7 +35,7 @@ from talaro.telemetry.catalogue import (
     STREAM_ATTRIBUTE,
     WARN,
 )
-from tests.conftest import base_config, telemetry_config
+from tests.conftest import telemetry_config
 from tests.factories import PASSWORD, ApiClient, Factory, file_part, resume_text
 from tests.telemetry import otlp_json
 from tests.telemetry.otlp_receiver import (
@@ -58,27 +57,6 @@ def clean_otel_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("OTEL_") and name != "OTEL_SEMCONV_STABILITY_OPT_IN":
             monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """`make_app(name, **settings)`: an app on its own SQLite file, schema created.
-    Tests shut telemetry down themselves; this is the safety net."""
-    apps: list[Flask] = []
-
-    def make(name: str = "app", **settings: Any) -> Flask:
-        uri = f"sqlite:///{tmp_path / name}.sqlite"
-        app = create_app(base_config(SQLALCHEMY_DATABASE_URI=uri, **settings))
-        with app.app_context():
-            db.create_all()
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        telemetry.shutdown(app)
-        with app.app_context():
-            db.engine.dispose()
 
 
 def otlp_settings(tmp_path: Path, endpoint: str, **overrides: Any) -> dict[str, Any]:
@@ -388,7 +366,6 @@ def test_dead_collector_neither_slows_nor_fails_requests(
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "0.5")
     dead = f"http://127.0.0.1:{closed_port()}"
     on = make_app(
-        "on",
         **otlp_settings(
             tmp_path,
             dead,
@@ -396,7 +373,7 @@ def test_dead_collector_neither_slows_nor_fails_requests(
             TALARO_TELEMETRY_SHUTDOWN_TIMEOUT=2.0,
         ),
     )
-    off = make_app("off")  # telemetry disabled: the baseline
+    off = make_app(TALARO_TELEMETRY_ENABLED=False)  # the baseline
     clients = {"on": api_client(on, Role.RECRUITER), "off": api_client(off, Role.RECRUITER)}
     anonymous = on.test_client()
     durations: dict[str, list[float]] = {"on": [], "off": []}
@@ -460,7 +437,7 @@ def test_hung_collector_drops_and_counts_exactly_and_shutdown_stays_bounded(
     client = api_client(app, Role.RECRUITER)
     telemetry.flush(app)
     otlp_receiver.clear()
-    runtime = telemetry.runtime(app)
+    runtime = telemetry.get_runtime(app)
     assert runtime is not None
     counting = CountingLogger(runtime.logger)
     runtime.logger = counting

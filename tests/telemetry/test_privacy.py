@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 from talaro import create_app, telemetry
-from talaro.extensions import db
 from talaro.models import Role
 from tests.conftest import base_config, telemetry_config
 from tests.documents import pdf_bytes
@@ -77,10 +76,10 @@ def test_no_secret_or_candidate_detail_in_any_file(app, make: Factory, telemetry
     assert manager.email in written  # staff identity is recorded by default, as designed
 
 
-def test_identity_can_be_a_keyed_hash_or_off(tmp_path, make_app_with) -> None:
+def test_identity_can_be_a_keyed_hash_or_off(tmp_path, make_app) -> None:
     for mode in ("hash", "off"):
         folder = tmp_path / mode
-        app = make_app_with(folder, TALARO_TELEMETRY_USER_IDENTITY=mode)
+        app = make_app(**telemetry_config(folder, TALARO_TELEMETRY_USER_IDENTITY=mode))
         maker = Factory(app)
         user = maker.user(Role.RECRUITER)
         token = maker.token(user)
@@ -93,14 +92,14 @@ def test_identity_can_be_a_keyed_hash_or_off(tmp_path, make_app_with) -> None:
 
 
 def test_client_address_ignores_forwarded_for_unless_proxies_are_trusted(
-    tmp_path, make_app_with
+    tmp_path, make_app
 ) -> None:
     from tests.telemetry import otlp_json
 
     seen = {}
     for hops in (0, 1):
         folder = tmp_path / f"hops{hops}"
-        app = make_app_with(folder, TALARO_TRUSTED_PROXIES=hops)
+        app = make_app(**telemetry_config(folder, TALARO_TRUSTED_PROXIES=hops))
         app.test_client().get(
             "/api/auth/me",
             headers={"X-Forwarded-For": "203.0.113.9"},
@@ -113,16 +112,9 @@ def test_client_address_ignores_forwarded_for_unless_proxies_are_trusted(
     assert seen == {0: "10.1.2.3", 1: "203.0.113.9"}
 
 
-def test_sdk_disabled_writes_nothing(tmp_path) -> None:
+def test_sdk_disabled_writes_nothing(tmp_path, make_app) -> None:
     folder = tmp_path / "logs"
-    app = create_app(
-        base_config(
-            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/off.sqlite",
-            **telemetry_config(folder, TALARO_TELEMETRY_ENABLED=False),
-        )
-    )
-    with app.app_context():
-        db.create_all()
+    app = make_app(**telemetry_config(folder, TALARO_TELEMETRY_ENABLED=False))
     assert app.test_client().get("/api/auth/me").status_code == 401
     assert app.test_client().get("/readyz").json["telemetry"] == {"status": "disabled"}
     telemetry.shutdown(app)
@@ -132,6 +124,7 @@ def test_sdk_disabled_writes_nothing(tmp_path) -> None:
 def test_a_mistyped_identity_setting_stops_the_start(tmp_path) -> None:
     import pytest
 
+    # create_app itself must refuse the setting, so it is called directly, not via make_app.
     config = base_config(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/typo.sqlite",
         **telemetry_config(tmp_path / "logs", TALARO_TELEMETRY_USER_IDENTITY="hashed"),
