@@ -20,6 +20,7 @@ from flask import Flask, current_app, g, has_request_context
 
 HASH_KEY_SETTING = "TALARO_TELEMETRY_HASH_KEY"  # its historical name; documented in README
 _SLOT = "talaro_principal"
+_LAST = "talaro_last_principal"  # who made the request, even after signing out in it
 
 
 class AuthMethod(enum.StrEnum):
@@ -61,6 +62,7 @@ def set_principal(user: Any, method: AuthMethod) -> Principal:
         account_key=account_key(user.email),
     )
     setattr(g, _SLOT, principal)
+    setattr(g, _LAST, principal)
     return principal
 
 
@@ -74,6 +76,13 @@ def current_principal() -> Principal | None:
     if not has_request_context():
         return None
     return g.get(_SLOT)
+
+
+def request_principal() -> Principal | None:
+    """Who made the request: the signed-in user, or the one who signed out during it."""
+    if not has_request_context():
+        return None
+    return g.get(_SLOT) or g.get(_LAST)
 
 
 def auth_method() -> AuthMethod | None:

@@ -147,7 +147,7 @@ def _on_response_start(span: Span | None, status: str, headers: list[Any]) -> No
     query string with its values removed (search text can name a candidate)."""
     if span is None or not span.is_recording():
         return
-    span.set_attributes(user_attributes())
+    span.set_attributes(user_attributes(acting=True))
     query = request.environ.get("QUERY_STRING")
     if query:
         names = dict.fromkeys(key for key, _ in parse_qsl(query, keep_blank_values=True))

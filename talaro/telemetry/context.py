@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, request
 
-from talaro.identity import Principal, current_principal
+from talaro.identity import Principal, current_principal, request_principal
 
 USER_AGENT_LIMIT = 512
 PATH_LIMIT = 1024
@@ -38,9 +38,10 @@ def principal_attributes(principal: Principal) -> dict[str, Any]:
     }
 
 
-def user_attributes() -> dict[str, Any]:
-    """The signed-in user, or nothing for an anonymous request (built once per principal)."""
-    principal = current_principal()
+def user_attributes(*, acting: bool = False) -> dict[str, Any]:
+    """The signed-in user, or nothing for an anonymous request (built once per principal);
+    `acting`: the user who made the request even if they signed out in it (for the span)."""
+    principal = request_principal() if acting else current_principal()
     if principal is None:
         return {}
     cached = g.get(_CACHE)
