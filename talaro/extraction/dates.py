@@ -39,12 +39,14 @@ YearMonth = tuple[int, int]
 
 @dataclass(frozen=True)
 class DateRange:
-    """A start and end month; ``end`` is None for "present". Year-only dates mean January."""
+    """A start and end month; ``end`` is None for "present". Year-only dates mean January
+    (``*_has_month`` is False) for counting."""
 
     start: YearMonth
     end: YearMonth | None
     span: tuple[int, int]  # character offsets of the match in the searched text
     end_has_month: bool = True
+    start_has_month: bool = True
 
     def months(self, today: datetime.date) -> tuple[int, int]:
         """Half-open interval of month indices (year * 12 + month - 1) this range covers.
@@ -59,9 +61,12 @@ class DateRange:
         return first, last + 1 if self.end_has_month else last
 
 
-def format_month(value: YearMonth | None) -> str:
-    """``(2019, 3)`` -> ``"2019-03"``; None (an open range) -> ``"present"``."""
-    return "present" if value is None else f"{value[0]:04d}-{value[1]:02d}"
+def format_month(value: YearMonth | None, has_month: bool = True) -> str:
+    """``(2019, 3)`` -> ``"2019-03"``; a year written alone -> ``"2019"``; None (an open
+    range) -> ``"present"``."""
+    if value is None:
+        return "present"
+    return f"{value[0]:04d}-{value[1]:02d}" if has_month else f"{value[0]:04d}"
 
 
 def _parse_point(text: str) -> tuple[YearMonth, bool] | None:
@@ -92,6 +97,7 @@ def find_ranges(text: str, today: datetime.date) -> list[DateRange]:
             end=end_point[0] if end_point else None,
             span=match.span(),
             end_has_month=end_point[1] if end_point else True,
+            start_has_month=start[1],
         )
         first, stop = found.months(today)
         if stop < first or first > today.year * 12 + today.month - 1:

@@ -13,8 +13,11 @@ BULLET = re.compile(r"^\s*(?:[•●○◦▪■‣∙·*–—\-➢►✓\x7f\u
 _AT = re.compile(r"^(?P<title>.+?)\s+(?:at|@)\s+(?P<employer>.+)$", re.IGNORECASE)
 _STRONG_SPLIT = re.compile(r"\s*\|\s*|\s+[–—•·-]\s+|\s*[–—]\s*|\t|\s{3,}")
 _DASH_SPLIT = re.compile(r"\s*[–—]\s*|\s+-\s+")
-_LOCATION_TAIL = re.compile(
-    rf"(?:,|\s[|–—-]|\s?\()\s*(?:{CITY},\s*{PLACE}|remote|hybrid|on-?site)\)?\s*$", re.IGNORECASE
+# A place beside the role: at the end, or before a dash or bar ("Stripe, Cambridge, MA —
+# Engineer"). Case matters: a city's words are capitalised, a state is "MA".
+_PLACE = rf"(?:{CITY},\s*{PLACE}|(?i:remote|hybrid|on-?site))"
+_LOCATION = re.compile(
+    rf"(?:^|,|\s[|–—-]|\s?\(|[|–—])\s*(?P<place>{_PLACE})\)?\s*(?=$|\s[|–—-]\s|\s?[|–—])"
 )
 _CORPORATE_SUFFIX = re.compile(r"^(?:inc|llc|llp|ltd|gmbh|ag|corp|co|plc|s\.?a|b\.?v)\.?$", re.I)
 _CONTACT = re.compile(r"\S@\S+\.\w|https?://|www\.|\.(?:com|dev|io|org)\b|^\+?[\d\s().-]{7,}$")
@@ -61,10 +64,22 @@ def _comma_parts(text: str) -> list[str]:
     return parts
 
 
+def _without_place(match: re.Match[str]) -> str:
+    """The match removed, unless its "city" is a company or a title ("Acme Corp, CA")."""
+    if _words(match["place"].split(",")[0]) & (ORGANISATION_WORDS | TITLE_WORDS):
+        return match.group()
+    return ""
+
+
+def _is_place(line: str) -> bool:
+    text = line.strip(_TRIM)
+    return bool(text) and not _LOCATION.sub(_without_place, text).strip(_TRIM)
+
+
 def parse_role(text: str) -> Role:
     """Split "Title, Employer", "Title at Employer", "Employer — Title", "Title | Employer"
     (or a lone title or employer) into ``(title, employer)``."""
-    text = _LOCATION_TAIL.sub("", text.strip(_TRIM)).strip(_TRIM)
+    text = _LOCATION.sub(_without_place, text.strip(_TRIM)).strip(_TRIM)
     if not text:
         return None, None
     at = _AT.match(text)
@@ -139,9 +154,13 @@ def parse_experience(lines: list[str], today: datetime.date) -> tuple[list[dict]
                     break
                 context.append(following)
         else:
-            context = [
-                lines[j] for j in range(index - 1, max(previous_end, index - 2) - 1, -1) if j >= 0
-            ]
+            # Two lines up, not counting a line that only names a place ("Cambridge, MA").
+            context = []
+            for j in range(index - 1, previous_end - 1, -1):
+                if len(context) == 2:
+                    break
+                if not _is_place(lines[j]):
+                    context.append(lines[j])
         for line_above in context:
             if None not in role or not _is_context(line_above, today):
                 break
@@ -152,8 +171,8 @@ def parse_experience(lines: list[str], today: datetime.date) -> tuple[list[dict]
             {
                 "employer": role[1],
                 "title": role[0],
-                "start": format_month(date.start),
-                "end": format_month(date.end),
+                "start": format_month(date.start, date.start_has_month),
+                "end": format_month(date.end, date.end_has_month),
             }
         )
         ranges.append(date)

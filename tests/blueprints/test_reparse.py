@@ -101,6 +101,29 @@ def test_reparse_all_updates_stale_fields_and_keeps_corrections(app, as_role) ->
         assert personal not in recorded
 
 
+def test_reparse_keeps_corrected_experience_and_education(app, as_role) -> None:
+    recruiter = as_role(Role.RECRUITER)
+    created = upload(recruiter, resume_text("Ida Row", "ida.row@example.org").encode(), "i.txt")
+    experience = [{"title": "Staff Engineer", "employer": "Stripe", "start": "2020", "end": "2024"}]
+    corrected = recruiter.patch(
+        f"/api/resumes/{created['id']}",
+        json={"fields": {"experience": experience, "education": ["PhD, MIT, 2019"]}},
+    )
+    assert corrected.status_code == 200, corrected.json
+    make_stale(app, created["id"])
+
+    result = app.test_cli_runner().invoke(args=["resumes", "reparse", created["id"]])
+
+    assert result.exit_code == 0, result.output
+    body = recruiter.get(f"/api/resumes/{created['id']}").json
+    assert body["fields"]["experience"] == experience
+    assert body["fields"]["education"] == ["PhD, MIT, 2019"]
+    assert body["corrected_fields"] == ["education", "experience"]
+    with app.app_context():  # the parser's own values are back, kept apart
+        extracted = db.session.get(Resume, created["id"]).extracted_fields
+        assert extracted["experience"][0]["employer"] == "Acme Corp"
+
+
 def test_reparse_by_id_reports_unchanged_missing_and_unreadable(app, as_role) -> None:
     recruiter = as_role(Role.RECRUITER)
     good = upload(recruiter, resume_text("Sara Berg", "sara@example.org").encode(), "s.txt")

@@ -167,6 +167,11 @@ TITLES_BY_SECTION = {
     ),
     "summary": ("Summary", "PROFILE", "About Me", "Professional Summary", "Objective"),
 }  # fmt: skip
+# Where a job was, written beside the role ("Stripe — San Francisco, CA").
+JOB_PLACES = (
+    "San Francisco, CA", "Cambridge, MA", "New York, NY", "Austin, TX", "Berlin, Germany",
+    "London, UK", "Toronto, ON", "Paris, France", "Remote",
+)  # fmt: skip
 DATE_STYLES = ("mon", "full", "year", "numeric", "dotted")
 MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -282,6 +287,11 @@ def make_truth(rng: random.Random, index: int, pages: int) -> dict:
             },
         )
     skills = [skill for skill, _ in rng.sample(SKILLS, rng.randint(6, 12))]
+    # Drawn apart from `rng`, so that adding job places left every other choice as it was.
+    variant = random.Random(f"{email}:places")
+    if variant.random() < 0.4:
+        for job in experience:  # shown beside the role; the employer is still the true one
+            job["location"] = variant.choice(JOB_PLACES)
     return {
         "name": name,
         "email": email,
@@ -321,11 +331,13 @@ def _point(value: str, style: str, rng: random.Random, present: str) -> str:
     return f"{year}.{month:02d}"
 
 
-def _dates(job: dict, style: str, rng: random.Random) -> str:
+def _dates(job: dict, style: str, rng: random.Random, variant: random.Random) -> str:
     present = rng.choice(("Present", "present", "Current", "Now", "Today"))
     separator = rng.choice((" - ", " – ", " — ", " to ")) if style != "year" else "-"
     if style == "year" and job["end"] == "present":
         separator = " - "
+    elif style == "year":  # "2020-2024" or "2020 – 2024"
+        separator = variant.choice(("-", "-", " – ", " - "))
     start, end = (_point(job[key], style, rng, present) for key in ("start", "end"))
     return f"{start}{separator}{end}"
 
@@ -402,17 +414,20 @@ def render_parts(truth: dict, rng: random.Random) -> Parts:
             f"most recently with {_skill_text(skills[0], rng)} and {_skill_text(skills[1], rng)}."
         )
     style, shape = truth["date_style"], rng.choice("ABCDEF")
+    variant = random.Random(f"{truth['email']}:dates")
     jobs, rows = [], []
     for job in truth["experience"]:
-        dates = _dates(job, style, rng)
-        title, employer = job["title"], job["employer"]
+        dates = _dates(job, style, rng, variant)
+        title, employer, place = job["title"], job["employer"], job.get("location")
+        # With a place: title and employer in either order, the place after both or
+        # kept with the employer ("HubSpot, Cambridge, MA").
         role = {
-            "A": f"{title}, {employer}",
-            "B": f"{employer}\n{title}",
-            "C": f"{title} at {employer}",
-            "D": f"{employer} — {title}",
-            "E": f"{title} | {employer}",
-            "F": f"{title}, {employer}",
+            "A": f"{title}, {employer}" + (f" — {place}" if place else ""),
+            "B": f"{employer}{f', {place}' if place else ''}\n{title}",
+            "C": f"{title} at {employer}" + (f", {place}" if place else ""),
+            "D": f"{employer}{f', {place}' if place else ''} — {title}",
+            "E": f"{title} | {employer}" + (f" | {place}" if place else ""),
+            "F": f"{title}, {employer}" + (f" — {place}" if place else ""),
         }[shape]
         bullets = []
         for _ in range(rng.randint(1, 3)):
@@ -637,6 +652,18 @@ class _Retry(Exception):
     pass
 
 
+def _fit(text: str, font: str, size: float, width: float) -> list[tuple[str, float]]:
+    """Lines of at most ``width`` and their font size: a word too long for a line (a URL)
+    is drawn smaller, as a table cell that fits its text does, not over the next column."""
+    lines = []
+    for part in simpleSplit(text, font, size, width) or [""]:
+        fitted = size
+        while fitted > 4 and pdfmetrics.stringWidth(part, font, fitted) > width:
+            fitted -= 0.5
+        lines.append((part, fitted))
+    return lines
+
+
 def pdf_two_column_rows(parts: Parts, rng: random.Random, pages: int) -> bytes:
     """Two columns drawn row by row, left then right at each height, as table-based
     templates and some word processors do: the text comes out interleaved unless the
@@ -659,8 +686,8 @@ def pdf_two_column_rows(parts: Parts, rng: random.Random, pages: int) -> bytes:
         wrapped = []
         for text, bold in side:
             font = _bold(writer.font) if bold else writer.font
-            for part in simpleSplit(text, font, 8.5, width) or [""]:
-                wrapped.append((part, bold, x))
+            for part, fitted in _fit(text, font, 8.5, width):
+                wrapped.append((part, bold, x, fitted))
         rows.append(wrapped)
     size = 8.5
     for index in range(max(len(rows[0]), len(rows[1]))):
@@ -668,8 +695,8 @@ def pdf_two_column_rows(parts: Parts, rng: random.Random, pages: int) -> bytes:
             writer.new_page()
         for column in rows:
             if index < len(column) and column[index][0]:
-                text, bold, x = column[index]
-                writer.pdf.setFont(_bold(writer.font) if bold else writer.font, size)
+                text, bold, x, fitted = column[index]
+                writer.pdf.setFont(_bold(writer.font) if bold else writer.font, fitted)
                 writer.pdf.drawString(x, writer.y, text)
         writer.y -= size * 1.45
     if pages == 2 and writer.page == 1:

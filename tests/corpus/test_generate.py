@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -50,10 +51,19 @@ def test_truth_is_varied_and_well_formed(samples):
                 for t in truths}) >= 8  # fmt: skip
     assert all(phonenumbers.is_valid_number(phonenumbers.parse(t["phone"])) for t in truths)
     assert {t["date_style"] for t in truths} == set(corpus.DATE_STYLES)
+    # Issue 15's layouts: roles beside a place, year-only ranges, row-drawn columns.
+    assert sum(any(job.get("location") for job in t["experience"]) for t in truths) >= 10
     for truth in truths:
         assert truth["years_experience"] > 0
         assert all(job["start"] < (job["end"] if job["end"] != "present" else "9")
                    for job in truth["experience"])  # fmt: skip
+
+
+def test_issue_15_layouts_are_in_the_text(samples):
+    texts = [extract_text(s.data, detect_type(s.data)).text for s in samples]
+    assert any(re.search(r"\b20\d\d – 20\d\d\b", text) for text in texts)  # year-only
+    assert any(re.search(r", [A-Z][\w ]+ — [A-Z][\w, ]+, [A-Z]{2}\b", t) for t in texts)
+    assert any(re.search(r"^[\w &.-]+, [A-Z][\w ]+, [A-Z]{2}$", t, re.M) for t in texts)
 
 
 def test_rendered_text_carries_the_truth(samples):

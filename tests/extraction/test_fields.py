@@ -284,7 +284,7 @@ def test_experience_section_titles(title):
     text = f"Jane Doe\n{title}\nEngineer, Acme Corp  2019 - 2021\nEducation\nBSc 2015 - 2019"
     result = _fields(text)
     assert result.values["experience"] == [
-        {"employer": "Acme Corp", "title": "Engineer", "start": "2019-01", "end": "2021-01"}
+        {"employer": "Acme Corp", "title": "Engineer", "start": "2019", "end": "2021"}
     ]
     assert result.confidence["experience"] == 0.8
     assert result.values["years_experience"] == 2.0
@@ -299,8 +299,10 @@ def test_experience_section_titles(title):
         ("Jan 2019 - Present", "2019-01", "present", 5.5),
         ("January 2019 – Mar 2021", "2019-01", "2021-03", 2.2),
         ("Sept. 2017 to Dec. 2018", "2017-09", "2018-12", 1.3),
-        ("2019-2021", "2019-01", "2021-01", 2.0),
-        ("2019 – present", "2019-01", "present", 5.5),
+        ("2019-2021", "2019", "2021", 2.0),
+        ("2020 – 2024", "2020", "2024", 4.0),
+        ("2019 – present", "2019", "present", 5.5),
+        ("2019 - Mar 2021", "2019", "2021-03", 2.2),
         ("03/2018 - 06/2020", "2018-03", "2020-06", 2.3),
         ("2018.03 - 2020.06", "2018-03", "2020-06", 2.3),
         ("May 2020 — Current", "2020-05", "present", 4.2),
@@ -321,12 +323,28 @@ def test_date_range_styles(dates, start, end, years):
         ("Globex — Data Analyst", "Data Analyst", "Globex"),
         ("Product Manager | Initech | Berlin, Germany", "Product Manager", "Initech"),
         ("Lead Developer @ Hooli (Remote)", "Lead Developer", "Hooli"),
+        # A location after either order, or between the employer and the title.
+        ("Senior Software Engineer, Stripe — San Francisco, CA", "Senior Software Engineer",
+         "Stripe"),
+        ("Stripe — Senior Software Engineer — San Francisco, CA", "Senior Software Engineer",
+         "Stripe"),
+        ("Stripe, San Francisco, CA — Senior Software Engineer", "Senior Software Engineer",
+         "Stripe"),
+        ("Product Manager | HubSpot, Cambridge, MA", "Product Manager", "HubSpot"),
+        ("Engineer, Acme Corp, CA", "Engineer", "Acme Corp"),  # a company, not a city
     ],
-)
+)  # fmt: skip
 def test_title_and_employer_patterns(line, title, employer):
     for text in (f"{line}   Jan 2020 - Dec 2020", f"{line}\nJan 2020 - Dec 2020"):
         entry = _fields(f"Experience\n{text}").values["experience"][0]
         assert (entry["title"], entry["employer"]) == (title, employer)
+
+
+def test_an_employer_line_keeps_no_city_and_a_place_line_is_no_role():
+    text = "Experience\nHubSpot, Cambridge, MA\nProduct Manager\nBerlin, Germany\n2020 – 2024"
+    assert _fields(text).values["experience"] == [
+        {"employer": "HubSpot", "title": "Product Manager", "start": "2020", "end": "2024"}
+    ]
 
 
 def test_stacked_employer_and_title_lines():
@@ -374,7 +392,7 @@ def test_years_phrase_when_no_ranges():
 def test_ranges_without_an_experience_title_are_still_found():
     result = _fields("Jane Doe\nAnalyst, Globex  2016 - 2019")
     assert result.values["experience"] == [
-        {"employer": "Globex", "title": "Analyst", "start": "2016-01", "end": "2019-01"}
+        {"employer": "Globex", "title": "Analyst", "start": "2016", "end": "2019"}
     ]
     assert result.confidence["experience"] == 0.5
 
@@ -473,7 +491,7 @@ def test_pdf_bullets_and_contact_lines_are_not_roles():
         "jane@example.org\n2016 - 2018"
     )
     entries = _fields(text).values["experience"]
-    assert entries[1] == {"employer": None, "title": None, "start": "2016-01", "end": "2018-01"}
+    assert entries[1] == {"employer": None, "title": None, "start": "2016", "end": "2018"}
 
 
 def test_education_entries_span_lines_and_skip_page_furniture():
