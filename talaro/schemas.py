@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+
+# Times a person can mean: anything else is a typo or a probe, and near year 1 or 9999 an
+# offset or an added duration overflows Python's datetime.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class ErrorSchema(Schema):
@@ -16,6 +22,20 @@ class ErrorSchema(Schema):
 
 class ErrorEnvelopeSchema(Schema):
     error = fields.Nested(ErrorSchema, required=True)
+
+
+class BoundedAwareDateTime(fields.AwareDateTime):
+    """ISO 8601 with an offset, in UTC, between EARLIEST and LATEST (a 422 otherwise)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_utc = parsed.astimezone(UTC)
+        except (OverflowError, ValueError) as exc:
+            raise ValidationError("The time is out of range.") from exc
+        if not EARLIEST <= in_utc < LATEST:
+            raise ValidationError(f"Must be from {EARLIEST.year} up to {LATEST.year} (exclusive).")
+        return in_utc
 
 
 class PageArgsSchema(Schema):

@@ -18,8 +18,16 @@ from talaro.permissions import (
 )
 
 
+def _fitting(value: str | None, column: str) -> str | None:
+    """An extracted value the column can hold; a longer one is no real name, address or
+    number, and storing it would fail the upload (PostgreSQL checks lengths)."""
+    limit = Candidate.__table__.c[column].type.length
+    return value if value is None or len(value) <= limit else None
+
+
 def match_or_create(name: str | None, email: str | None, phone: str | None) -> Candidate:
     """The existing candidate with this email (else phone), or a new one."""
+    name, email, phone = _fitting(name, "name"), _fitting(email, "email"), _fitting(phone, "phone")
     candidate = None
     if email:
         candidate = db.session.scalar(select(Candidate).where(Candidate.email == email.lower()))
