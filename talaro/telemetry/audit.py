@@ -213,9 +213,15 @@ class AuditChain(LogRecordProcessor):
     (the OTLP processor, the files' stream router, or both). A wrapper, not a sibling:
     numbering and queueing happen under one lock, so the queues see sequence order."""
 
-    def __init__(self, downstream: Sequence[LogRecordProcessor], key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        downstream: Sequence[LogRecordProcessor],
+        key: bytes | None = None,
+        checkpointer: Any = None,
+    ) -> None:
         self.downstream = list(downstream)
         self._key = key
+        self.checkpointer = checkpointer  # checkpoints.Checkpointer, or None without a store
         self._lock = threading.Lock()
         self._seq = 0
         self._prev = ""
@@ -237,6 +243,19 @@ class AuditChain(LogRecordProcessor):
                 self._prev = attributes[HASH] = chain_hash(self._prev, content, self._key)
                 self._seq += 1
             self._hand_on(log_record)
+            if self.checkpointer is not None and HASH in attributes:
+                self._checkpoint(log_record)
+
+    def _checkpoint(self, log_record: ReadWriteLogRecord) -> None:
+        # After the hand-on: the security file holds the record before its checkpoint exists.
+        resource = log_record.resource.attributes if log_record.resource is not None else {}
+        self.checkpointer.on_record(
+            str(resource.get(INSTANCE, "")),
+            self._seq - 1,
+            self._prev,
+            log_record.log_record.timestamp or 0,
+            log_record.log_record.event_name or "",
+        )
 
     def _resource(self, log_record: ReadWriteLogRecord) -> list[list[Any]]:
         resource = log_record.resource
@@ -253,6 +272,11 @@ class AuditChain(LogRecordProcessor):
     def shutdown(self) -> None:
         for processor in self.downstream:
             processor.shutdown()
+        if self.checkpointer is not None:
+            self.checkpointer.shutdown(5.0)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return all([p.force_flush(timeout_millis) for p in self.downstream])
+        flushed = all([p.force_flush(timeout_millis) for p in self.downstream])
+        if self.checkpointer is not None:
+            flushed = self.checkpointer.flush(timeout_millis / 1000) and flushed
+        return flushed

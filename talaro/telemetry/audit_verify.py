@@ -25,6 +25,19 @@ files. Findings (`Finding.kind`):
 ``not_opened``  the chain does not start with ``sys_startup`` at seq 0 (head rotated away)
 ``not_closed``  the chain does not end with ``sys_shutdown`` (process running, killed,
                 or the tail was cut)
+
+With the database's checkpoints (checkpoints.py), each chain is also held to where it
+stood, so a loss the files alone cannot show is found:
+
+``missing``       the database has checkpoints of a chain none of whose records is in the files
+``cut``           the files end before a checkpoint of the chain (its tail was cut)
+``rotated_away``  the start of a chain is gone, and retention did not remove it
+``diverged``      a record matches its hash but not the hash its checkpoint recorded
+                  (the chain was rewritten from there with recomputed hashes)
+``forged_checkpoint``  a checkpoint that does not match its HMAC (with a key)
+
+A chain whose files retention removed (a ``prune`` note newer than its last checkpoint)
+is listed as removed by retention, not as missing.
 """
 
 from __future__ import annotations
@@ -53,8 +66,21 @@ from talaro.telemetry.audit import (
     chain_hash,
 )
 from talaro.telemetry.catalogue import SECURITY, STREAM_ATTRIBUTE
+from talaro.telemetry.checkpoints import END, PRUNE, Checkpoint
 
-BROKEN_KINDS = ("changed", "replaced", "removed", "inserted", "reordered", "unchained")
+BROKEN_KINDS = (
+    "changed",
+    "replaced",
+    "removed",
+    "inserted",
+    "reordered",
+    "unchained",
+    "missing",
+    "cut",
+    "rotated_away",
+    "diverged",
+    "forged_checkpoint",
+)
 INCOMPLETE_KINDS = ("not_opened", "not_closed")
 WHOLE, BROKEN, INCOMPLETE = 0, 1, 3  # exit codes; 2 is a usage error (click's)
 NOTHING = 2
@@ -88,7 +114,7 @@ class Finding:
 
     def line(self) -> str:
         kind = self.kind.replace("_", " ")
-        if self.kind == "removed":
+        if self.kind == "removed" or not self.location:
             return f"  {kind}: seq {self._seqs()}, {self.detail}"
         return f"  {kind}: seq {self._seqs()} {self.event} at {self.location}: {self.detail}"
 
@@ -107,6 +133,7 @@ class ChainReport:
     pid: int | None
     findings: list[Finding] = field(default_factory=list)
     hint: str | None = None
+    accepted: dict[int, Entry] = field(default_factory=dict, repr=False)  # seq -> record
 
     def kinds(self) -> set[str]:
         return {finding.kind for finding in self.findings}
@@ -136,6 +163,9 @@ class Report:
     unreadable: list[str]
     allow_open: bool = False
     allow_rotated: bool = False
+    checkpoints: int | None = None  # how many were read; None: not checked against any
+    retained: list[str] = field(default_factory=list)  # chains removed by retention
+    forged: list[Finding] = field(default_factory=list)  # checkpoints of no chain here
 
     def counts(self) -> dict[str, int]:
         counts = {"whole": 0, "broken": 0, "incomplete": 0}
@@ -148,7 +178,7 @@ class Report:
 
     def exit_code(self) -> int:
         counts = self.counts()
-        if counts["broken"] or self.unreadable:
+        if counts["broken"] or self.unreadable or self.forged:
             return BROKEN
         if not self.chains:
             return NOTHING
@@ -159,6 +189,10 @@ class Report:
         for chain in self.chains:
             out.extend(chain.lines(self.allow_open, self.allow_rotated))
         out.extend(f"unreadable: {problem}" for problem in self.unreadable)
+        out.extend(f"checkpoints:{finding.line()[1:]}" for finding in self.forged)
+        out.extend(f"retention: {line}" for line in self.retained)
+        if self.checkpoints is not None:
+            out.append(f"checkpoints: {self.checkpoints} read from the database")
         counts = self.counts()
         if not self.chains:
             out.append(f"result: no security records in {len(self.files)} files")
@@ -281,8 +315,11 @@ def verify(
     *,
     allow_open: bool = False,
     allow_rotated: bool = False,
+    checkpoints: Sequence[Checkpoint] | None = None,
 ) -> Report:
-    """Read and check every security chain found under `paths`."""
+    """Read and check every security chain found under `paths`, and against
+    `checkpoints` (the database's) when given."""
+    paths = list(paths)
     files = audit_files(paths)
     unreadable: list[str] = []
     entries = read_entries(files, key, unreadable)
@@ -290,7 +327,11 @@ def verify(
     for entry in entries:
         by_instance[entry.instance].append(entry)
     chains = [verify_chain(instance, chain) for instance, chain in by_instance.items()]
-    return Report(files, chains, unreadable, allow_open, allow_rotated)
+    report = Report(files, chains, unreadable, allow_open, allow_rotated)
+    if checkpoints is not None:
+        folders = {str((path if path.is_dir() else path.parent).resolve()) for path in paths}
+        cross_check(report, checkpoints, key, folders)
+    return report
 
 
 def verify_chain(instance: str, entries: Sequence[Entry]) -> ChainReport:
@@ -317,6 +358,7 @@ def verify_chain(instance: str, entries: Sequence[Entry]) -> ChainReport:
         first=seqs[0] if seqs else None,
         last=seqs[-1] if seqs else None,
         pid=next((e.pid for e in entries if e.event == OPENS and e.pid is not None), None),
+        accepted=accepted,
     )
     if seqs:
         _check_ends(accepted, seqs, findings)
@@ -476,6 +518,106 @@ def _check_ends(accepted: dict[int, Entry], seqs: list[int], findings: list[Find
             findings.append(_finding("inserted", accepted[seq], detail))
 
 
+# Against the checkpoints -------------------------------------------------------------
+
+
+def cross_check(
+    report: Report, checkpoints: Sequence[Checkpoint], key: bytes | None, folders: set[str]
+) -> None:
+    """Hold each chain to its checkpoints. A chain with checkpoints but no record in the
+    files counts only if it wrote its security file into one of `folders` (a chain of
+    another deployment, or of another folder, is not expected here)."""
+    report.checkpoints = len(checkpoints)
+    chains = {chain.instance: chain for chain in report.chains}
+    genuine: dict[str, list[Checkpoint]] = defaultdict(list)
+    pruned_until: int | None = None
+    for point in checkpoints:
+        if point.instance not in chains and point.location not in folders:
+            continue  # another folder's chain or note: not expected here
+        if not point.genuine(key):
+            finding = Finding(
+                "forged_checkpoint",
+                point.seq,
+                point.kind,
+                "",
+                f"checkpoint {point.kind} of {point.instance or '(none)'} at "
+                f"{reader.format_time(point.time_unix_nano)} does not match its HMAC",
+            )
+            target = chains.get(point.instance)
+            (target.findings if target is not None else report.forged).append(finding)
+        elif point.kind == PRUNE:
+            if point.location in folders:  # not a chain: `instance` is the pruning process
+                pruned_until = max(pruned_until or 0, point.time_unix_nano)
+        else:
+            genuine[point.instance].append(point)
+    for instance, points in genuine.items():
+        points.sort(key=lambda point: point.seq)
+        chain = chains.get(instance)
+        if chain is None:
+            _check_missing(report, instance, points, pruned_until, folders)
+        elif chain.accepted:
+            _check_against(chain, points, pruned_until)
+
+
+def _check_missing(
+    report: Report,
+    instance: str,
+    points: list[Checkpoint],
+    pruned_until: int | None,
+    folders: set[str],
+) -> None:
+    last = points[-1]
+    if last.location not in folders:
+        return
+    when = reader.format_time(last.time_unix_nano)
+    span = f"seq {points[0].seq}-{last.seq} ({last.kind} at {when})"
+    if pruned_until is not None and last.time_unix_nano <= pruned_until:
+        report.retained.append(f"chain {instance} (pid {last.pid}): {span}, removed by retention")
+        return
+    detail = f"none of its records is in the files; the database has its checkpoints up to {span}"
+    chain = ChainReport(instance, 0, None, None, last.pid)
+    chain.findings.append(Finding("missing", points[0].seq, "", "", detail, seq_end=last.seq))
+    report.chains.append(chain)
+
+
+def _check_against(chain: ChainReport, points: list[Checkpoint], pruned_until: int | None) -> None:
+    accepted = chain.accepted
+    first, last = accepted[min(accepted)], accepted[max(accepted)]
+    for point in points:
+        entry = accepted.get(point.seq)
+        if entry is not None and entry.verified and entry.hash != point.hash:
+            detail = (
+                f"matches its hash, but its checkpoint ({point.kind} at "
+                f"{reader.format_time(point.time_unix_nano)}) recorded another: the chain "
+                "was rewritten from here with recomputed hashes"
+            )
+            chain.findings.append(_finding("diverged", entry, detail))
+    beyond = [point for point in points if point.seq > (last.seq or 0)]
+    if beyond:
+        top = beyond[-1]
+        closed = ", closed by sys_shutdown" if top.kind == END else ""
+        detail = (
+            f"the files end here, but a checkpoint says the chain reached seq {top.seq}"
+            f"{closed} at {reader.format_time(top.time_unix_nano)}: its tail was cut"
+        )
+        chain.findings = [f for f in chain.findings if f.kind != "not_closed"]
+        chain.findings.append(_finding("cut", last, detail))
+    before = [point for point in points if point.seq < (first.seq or 0)]
+    if before:
+        latest = before[-1]
+        chain.findings = [f for f in chain.findings if f.kind != "not_opened"]
+        when = reader.format_time(latest.time_unix_nano)
+        if pruned_until is None or latest.time_unix_nano > pruned_until:
+            detail = (
+                f"the chain starts here, but a checkpoint has seq {latest.seq} at {when}, "
+                "and no retention removed files that recent: its start was removed"
+            )
+            chain.findings.append(_finding("rotated_away", first, detail))
+        elif chain.hint is None:
+            chain.hint = f"its records before seq {first.seq} were removed by retention"
+    chain.findings.sort(key=lambda f: f.seq if f.seq is not None else -1)
+
+
 def _finding(kind: str, entry: Entry, detail: str) -> Finding:
     return Finding(kind, entry.seq, entry.event, entry.location, detail)
 
@@ -504,5 +646,8 @@ def as_json(report: Report) -> str:
                 }
                 for chain in report.chains
             ],
+            "checkpoints": report.checkpoints,
+            "retained": report.retained,
+            "forged_checkpoints": [vars(finding) for finding in report.forged],
         }
     )

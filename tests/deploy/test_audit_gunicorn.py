@@ -52,7 +52,7 @@ def test_every_worker_chain_is_whole_after_a_graceful_stop(tmp_path: Path) -> No
     with gunicorn(tmp_path, **settings) as base:
         failed_logins(base)
 
-    files = sorted(p for p in logs.glob("security.jsonl*") if p.suffix != ".lock")
+    files = [p for p in sorted(logs.glob("security*.jsonl")) if p.suffix == ".jsonl"]
     assert len(files) > 2, "the trail was rotated while the workers wrote it"
     records = [r for path in files for r in otlp_json.log_records(path)]
     # Failures, and the rate limit's and the detection rules' records once they kick in.
@@ -63,7 +63,14 @@ def test_every_worker_chain_is_whole_after_a_graceful_stop(tmp_path: Path) -> No
     assert len({r.resource["service.instance.id"] for r in records}) == WORKERS
     assert len({r.resource["service.instance.id"] for r in refused}) >= 2
 
-    environment = {**os.environ, "SECRET_KEY": "gunicorn-test", **settings}
+    # The same database: verify holds every chain to the checkpoints the workers wrote.
+    database = f"sqlite:///{tmp_path}/gunicorn.sqlite"
+    environment = {
+        **os.environ,
+        "SECRET_KEY": "gunicorn-test",
+        "DATABASE_URL": database,
+        **settings,
+    }
     verify = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "talaro", "audit", "verify", str(logs)],
         env=environment,
@@ -76,6 +83,10 @@ def test_every_worker_chain_is_whole_after_a_graceful_stop(tmp_path: Path) -> No
     lines = verify.stdout.splitlines()
     chains = [line for line in lines if line.startswith("chain ")]
     assert len(chains) == WORKERS and all(line.endswith(": whole") for line in chains)
+    assert (
+        lines[-2].startswith("checkpoints: ")
+        and lines[-2] != "checkpoints: 0 read from the database"
+    )
     assert lines[-1] == (
         f"result: {WORKERS} chains: {WORKERS} whole, 0 broken, 0 incomplete; 0 unreadable lines"
     )

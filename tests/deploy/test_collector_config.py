@@ -131,6 +131,7 @@ def secret_key_pattern(config: dict[str, Any]) -> re.Pattern[str]:
         "api_key",
         "http.request.header.cookie",
         "client_secret",
+        "file.name",  # it usually names the candidate; the service never sends it
     ],
 )
 def test_redaction_deletes_credential_looking_keys(config, key) -> None:
@@ -146,7 +147,9 @@ def test_redaction_deletes_credential_looking_keys(config, key) -> None:
         "event.action",
         "http.route",
         "reason",
-        "file.name",
+        "file.extension",
+        "file.hash.sha256",
+        "file.size",
         STREAM_ATTRIBUTE,
     ],
 )

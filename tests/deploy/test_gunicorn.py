@@ -139,3 +139,53 @@ def test_workers_share_the_telemetry_files_without_loss(tmp_path) -> None:
     ]
     assert Counter(r.attributes["user_agent.original"] for r in requests) == Counter(sent)
     assert len({r.resource["service.instance.id"] for r in requests}) == WORKERS
+
+
+def workers_serving(port: str) -> list[int]:
+    """The gunicorn workers bound to `port`: processes with that bind in their environment
+    whose parent (the master) has it too."""
+    marker = f"GUNICORN_BIND=127.0.0.1:{port}".encode()
+    bound: dict[int, int] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker in (proc / "environ").read_bytes().split(b"\0"):
+                stat = (proc / "stat").read_text()
+                bound[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+    return [pid for pid, parent in bound.items() if parent in bound]
+
+
+def test_a_worker_killed_after_answering_loses_no_security_record(tmp_path) -> None:
+    """SIGKILL right after the answers: every failed sign-in is in the security file (written
+    before the response), while the batched application stream lost what it held."""
+    logs = tmp_path / "logs"
+    with gunicorn(tmp_path, TALARO_TELEMETRY_DIR=str(logs)) as base:
+        sent = send_requests(base)
+        workers = workers_serving(base.rsplit(":", 1)[1])
+        assert len(workers) == WORKERS
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, "a killed worker is still there"
+            time.sleep(0.05)
+    security = [
+        record
+        for path in logs.iterdir()
+        if path.name.startswith("security") and path.name.endswith(".jsonl")
+        for record in otlp_json.log_records(path)
+    ]
+    failed = [r for r in security if r.event_name == "authn_login_fail"]
+    assert Counter(r.attributes["user_agent.original"] for r in failed) == Counter(sent)
+    assert {r.resource["service.instance.id"] for r in failed} <= {
+        r.resource["service.instance.id"] for r in security if r.event_name == "sys_startup"
+    }
+    answered = [
+        r
+        for r in otlp_json.log_records(logs / "application.jsonl")
+        if r.event_name == "http_request" and r.attributes["url.path"] == "/api/auth/login"
+    ]
+    assert len(answered) < len(sent), "the kill came before the application batches were written"

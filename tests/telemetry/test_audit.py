@@ -8,7 +8,10 @@ import hashlib
 import json
 import os
 import random
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -289,18 +292,26 @@ def test_a_truncated_tail_leaves_the_chain_open(app: Flask, trail: Path) -> None
     payloads = load(trail)
     last = seq(log_records(payloads[-3])[-1])
     save(trail, payloads[:-2])  # sys_shutdown and the record before it are gone
-    code, lines = verify(app, str(trail))
+    code, lines = verify(app, "--no-checkpoints", str(trail))
     assert code == 3
     assert findings(lines) == [
         f"not closed: seq {last} authn_required at {trail}:{len(payloads) - 2}: the last "
         "record; no sys_shutdown (the process is running or was killed, or the tail was cut)"
     ]
     assert "1 incomplete" in lines[-1]
-    assert verify(app, "--allow-open", str(trail))[0] == 0
+    assert verify(app, "--no-checkpoints", "--allow-open", str(trail))[0] == 0
+    # The database saw sys_shutdown: held to the checkpoints, the cut shows.
+    code, lines = verify(app, "--allow-open", str(trail))
+    assert code == 1
+    (finding,) = findings(lines)
+    assert finding.startswith(
+        f"cut: seq {last} authn_required at {trail}:{len(payloads) - 2}: the files end here, "
+        f"but a checkpoint says the chain reached seq {last + 2}, closed by sys_shutdown at "
+    )
 
     cut = trail.read_bytes()
     trail.write_bytes(cut[: len(cut) - 40])  # and a half-written last line
-    code, lines = verify(app, "--allow-open", str(trail))
+    code, lines = verify(app, "--no-checkpoints", "--allow-open", str(trail))
     assert code == 1
     assert any(line.startswith(f"unreadable: {trail}:{len(payloads) - 2}:") for line in lines)
 
@@ -308,10 +319,17 @@ def test_a_truncated_tail_leaves_the_chain_open(app: Flask, trail: Path) -> None
 def test_a_lost_head_is_reported_unless_rotation_is_allowed(app: Flask, trail: Path) -> None:
     payloads = load(trail)
     save(trail, payloads[2:])
-    code, lines = verify(app, str(trail))
+    code, lines = verify(app, "--no-checkpoints", str(trail))
     assert code == 3
     assert findings(lines)[0].startswith(f"not opened: seq {seq(log_records(payloads[2])[0])} ")
-    assert verify(app, "--allow-rotated", str(trail))[0] == 0
+    assert verify(app, "--no-checkpoints", "--allow-rotated", str(trail))[0] == 0
+    # The database has the start's checkpoint, and no retention removed anything.
+    code, lines = verify(app, "--allow-rotated", str(trail))
+    assert code == 1
+    assert findings(lines)[0].startswith(
+        f"rotated away: seq {seq(log_records(payloads[2])[0])} authn_required at {trail}:1: "
+        "the chain starts here, but a checkpoint has seq 0 at "
+    )
 
 
 # Rotation, collector files, keys -------------------------------------------------------
@@ -351,18 +369,27 @@ def test_rotated_files_verify_across_rotation_in_any_given_order(
         emit_denials(app, 5)
         telemetry.flush(app)
     telemetry.shutdown(app)
-    files = sorted(p for p in folder.glob("security.jsonl*") if p.suffix != ".lock")
+    files = security_files(folder)
     assert len(files) >= 3, "the trail spans several rotated files"
+    assert files[-1].name == "security.jsonl" and files[0].name.startswith("security-20")
     code, lines = verify(app, str(folder))
     assert code == 0, lines
-    code, lines = verify(app, *(str(p) for p in files))  # a shell glob's order: newest first
+    code, lines = verify(app, *(str(p) for p in reversed(files)))  # newest first
     assert code == 0, lines
 
-    oldest = max(files[1:], key=lambda p: int(p.suffix[1:]))
-    oldest.unlink()  # as rotation past the backups would
-    code, lines = verify(app, str(folder))
+    files[0].unlink()  # the oldest, by hand: not by retention
+    code, lines = verify(app, "--no-checkpoints", str(folder))
     assert code == 3 and "not opened" in "\n".join(lines)
-    assert verify(app, "--allow-rotated", str(folder))[0] == 0
+    assert verify(app, "--no-checkpoints", "--allow-rotated", str(folder))[0] == 0
+    code, lines = verify(app, "--allow-rotated", str(folder))
+    assert code == 1
+    assert [f.split(":")[0] for f in findings(lines)] == ["rotated away"], lines
+
+
+def security_files(folder: Path) -> list[Path]:
+    """The security stream's files, oldest first: rotated ones (named by the time they were
+    rotated, never deleted by count), then the live one."""
+    return [p for p in sorted(folder.glob("security*.jsonl")) if p.suffix == ".jsonl"]
 
 
 def test_threads_of_one_process_write_one_ordered_chain(app: Flask, telemetry_dir: Path) -> None:
@@ -521,3 +548,129 @@ def test_chain_travels_over_otlp_and_verifies_as_collector_json(
         code, lines = verify(app, str(where))
         assert code == 0, lines
         assert lines[-1] == "result: 1 chains: 1 whole, 0 broken, 0 incomplete; 0 unreadable lines"
+
+
+# Checkpoints in the database --------------------------------------------------------------
+
+
+def instance_of(payload: Payload) -> str:
+    (found,) = [
+        pair["value"]["stringValue"]
+        for pair in payload["resourceLogs"][0]["resource"]["attributes"]
+        if pair["key"] == "service.instance.id"
+    ]
+    return found
+
+
+def test_a_deleted_command_line_chain_is_missing(app: Flask, telemetry_dir: Path) -> None:
+    """`users create --role ADMIN` is a chain of its own (sys_startup, user_created,
+    sys_shutdown) with checkpoints; deleting its three records leaves the files valid on
+    their own, but not against the database."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "TALARO_TELEMETRY_DIR": str(telemetry_dir),
+    }
+    environment.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    create = ["users", "create", "root@example.com", "--role", "ADMIN", "--password", "x" * 16]
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "talaro", *create],
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
+    path = telemetry_dir / "security.jsonl"
+    payloads = load(path)
+    ours = instance_of(payloads[0])
+    cli = [p for p in payloads if instance_of(p) != ours]
+    assert [r["eventName"] for p in cli for r in log_records(p)] == [
+        "sys_startup",
+        "user_created",
+        "sys_shutdown",
+    ]
+    telemetry.flush(app)  # the app's own start checkpoint too
+    code, lines = verify(app, "--allow-open", str(telemetry_dir))  # the app's chain is open
+    assert code == 0, lines
+    assert lines[-2] == "checkpoints: 3 read from the database"
+
+    save(path, [p for p in payloads if p not in cli])
+    assert verify(app, "--no-checkpoints", "--allow-open", str(telemetry_dir))[0] == 0
+    code, lines = verify(app, "--allow-open", str(telemetry_dir))
+    assert code == 1
+    gone = instance_of(cli[0])
+    assert f"chain {gone} (pid " in "\n".join(lines)
+    (finding,) = [f for f in findings(lines) if not f.startswith("not closed")]
+    assert finding.startswith(
+        "missing: seq 0-2, none of its records is in the files; the database has its "
+        "checkpoints up to seq 0-2 (end at "
+    )
+
+
+def test_a_tail_cut_while_running_is_found(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    folder = tmp_path / "running"
+    app = make_app(**telemetry_config(folder, TALARO_AUDIT_CHECKPOINT_RECORDS=5))
+    emit_denials(app, 12)  # seq 1-12, after sys_startup; checkpoints at 0, 5 and 10
+    telemetry.flush(app)
+    assert verify(app, "--allow-open", str(folder))[0] == 0
+    path = folder / "security.jsonl"
+    payloads = load(path)
+    save(path, [p for p in payloads if all(seq(r) <= 7 for r in log_records(p))])
+    code, lines = verify(app, "--no-checkpoints", "--allow-open", str(folder))
+    assert code == 0, "the files alone look like a process still running"
+    code, lines = verify(app, "--allow-open", str(folder))
+    assert code == 1
+    (finding,) = findings(lines)
+    assert finding.startswith(
+        f"cut: seq 7 authz_fail at {path}:8: the files end here, but a checkpoint says the "
+        "chain reached seq 10 at "
+    )
+
+
+def test_retention_removes_old_rotated_files_and_says_so(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    folder = tmp_path / "kept"
+    settings = telemetry_config(folder, TALARO_TELEMETRY_MAX_BYTES=6 * 1024)
+    app = make_app(**settings)
+    for _ in range(6):
+        emit_denials(app, 5)
+    telemetry.shutdown(app)
+    rotated = security_files(folder)[:-1]
+    assert len(rotated) >= 3
+    time.sleep(1.2)
+    pruner = make_app(**settings)  # an operator's `flask audit prune`, a process of its own
+    runner = pruner.test_cli_runner()
+    assert runner.invoke(args=["audit", "prune"]).exit_code == 2  # no retention set
+    result = runner.invoke(args=["audit", "prune", "--days", "0.00001"])  # under a second
+    assert result.exit_code == 0, result.output
+    assert all(not path.exists() for path in rotated)
+    assert f"{len(rotated)} rotated security files removed" in result.output
+    telemetry.shutdown(pruner)
+    records = [
+        r for p in security_files(folder) for payload in load(p) for r in log_records(payload)
+    ]
+    (note,) = [r for r in records if r["eventName"] == "sensitive_delete"]
+    assert attribute(note, "reason") == "retention"
+
+    code, lines = verify(pruner, str(folder))
+    assert code == 0, lines
+    assert any("removed by retention" in line for line in lines)
+    assert "rotated away" not in "\n".join(lines)
+
+
+def test_keyed_checkpoints_cannot_be_forged(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    folder = tmp_path / "keyed-checkpoints"
+    app = make_app(**telemetry_config(folder, TALARO_AUDIT_KEY="checkpoint-key"))
+    emit_denials(app, 3)
+    telemetry.shutdown(app)
+    assert verify(app, str(folder))[0] == 0
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.begin() as connection:  # an intruder with the database moves the end back
+        connection.execute(sa.text("UPDATE audit_checkpoints SET seq = seq + 1 WHERE kind = 'end'"))
+    engine.dispose()
+    code, lines = verify(app, str(folder))
+    assert code == 1
+    assert [f.split(":")[0] for f in findings(lines)] == ["forged checkpoint"]

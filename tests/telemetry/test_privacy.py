@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
+
+import pytest
+from google.protobuf.json_format import MessageToJson
 
 from talaro import create_app, telemetry
 from talaro.models import Role
 from tests.conftest import base_config, telemetry_config
 from tests.documents import pdf_bytes
-from tests.factories import PASSWORD, Factory, resume_text
+from tests.factories import PASSWORD, ApiClient, Factory, resume_text
+from tests.telemetry.otlp_receiver import (
+    OtlpHttpReceiver,
+    otlp_receiver_fixture,  # noqa: F401 - the `otlp_receiver` fixture
+)
 
 CANDIDATES = [
     ("Zofia Wiśniewska-Kowal", "zofia.secret.candidate@example.org", "+48 22 123 45 67"),
@@ -131,3 +139,100 @@ def test_a_mistyped_identity_setting_stops_the_start(tmp_path) -> None:
     )
     with pytest.raises(ValueError, match="TALARO_TELEMETRY_USER_IDENTITY"):
         create_app(config)
+
+
+# Every output, including the wire --------------------------------------------------------
+
+
+def decoded_files(folder: Path) -> str:
+    """Every telemetry line decoded and re-encoded without escapes, so a name written as
+    `\\u015b` by a JSON encoder is searched as the text it is."""
+    found = []
+    for path in sorted(folder.glob("*.jsonl*")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                found.append(json.dumps(json.loads(line), ensure_ascii=False))
+    return "\n".join(found)
+
+
+def decoded_wire(receiver: OtlpHttpReceiver) -> str:
+    """Every OTLP request the receiver decoded (logs, spans, metrics), as unescaped JSON."""
+    return "\n".join(
+        MessageToJson(message, ensure_ascii=False)
+        for signal in ("logs", "traces", "metrics")
+        for message in receiver.requests(signal)
+    )
+
+
+# PostgreSQL: the database whose errors quote the values they refuse.
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_no_file_name_token_or_database_value_reaches_any_output(
+    make_app, otlp_receiver: OtlpHttpReceiver, tmp_path, monkeypatch
+) -> None:
+    folder = tmp_path / "both"
+    app = make_app(
+        **telemetry_config(
+            folder,
+            TALARO_TELEMETRY_FILES="always",
+            OTEL_EXPORTER_OTLP_ENDPOINT=otlp_receiver.url,
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+        )
+    )
+    make = Factory(app)
+    recruiter = make.user(Role.RECRUITER)
+    token = make.token(recruiter)
+    api = ApiClient(app.test_client(), recruiter, token)
+    browser = app.test_client()
+    login = browser.post("/api/auth/login", json={"email": recruiter.email, "password": PASSWORD})
+    csrf, cookie = login.json["csrf_token"], browser.get_cookie("session").value
+
+    # Resumes named after their candidates: name, email, phone.
+    secrets: list[str] = []
+    ids = []
+    for index, (name, email, phone) in enumerate(CANDIDATES):
+        text = resume_text(name, email, phone, skills="Python") + RESUME_PHRASE
+        named = [f"{name} CV.pdf", f"{email}.docx"][index]
+        data = pdf_bytes([text.splitlines()]) if index == 0 else text.encode()
+        uploaded = api.post("/api/resumes", data={"file": (io.BytesIO(data), named)})
+        assert uploaded.status_code == 201, uploaded.json
+        ids.append(uploaded.json["id"])
+        secrets += [named, named.rsplit(".", 1)[0]]
+    phone_named = f"{CANDIDATES[1][2]}.txt"
+    refused = api.post("/api/resumes", data={"file": (io.BytesIO(b""), phone_named)})
+    assert refused.status_code == 422  # empty: an upload_validation record
+    secrets.append(phone_named.removesuffix(".txt"))
+
+    # A live token, the session cookie and the CSRF token placed in URL paths.
+    assert api.get(f"/api/resumes/{token}").status_code == 404
+    assert api.get(f"/api/resumes/x{token}/file").status_code == 404
+    assert api.get(f"/no/such/page/{token}").status_code == 404
+    assert api.get(f"/api/resumes/{csrf}").status_code == 404
+    assert api.get(f"/no/such/page/{cookie}").status_code == 404
+
+    # A database error carrying candidate data: PostgreSQL refuses an over-long phone.
+    long_phone = "+4822" + "1234567" * 6
+    monkeypatch.setattr("talaro.services.resumes.normalise_phone", lambda raw: long_phone)
+    corrected = {"fields": {"name": "Zofia Corrected-Surname", "phone": "+48 22 765 43 21"}}
+    failed = api.patch(f"/api/resumes/{ids[0]}", json=corrected)
+    assert failed.status_code == 500
+    secrets += [long_phone, "Zofia Corrected-Surname", "Corrected-Surname"]
+
+    assert telemetry.shutdown(app)
+    otlp_receiver.wait_for(
+        lambda r: any(x.event_name == "sys_shutdown" for x in r.log_records()) and r.spans()
+    )
+    files, wire = decoded_files(folder), decoded_wire(otlp_receiver)
+    for output in (files, wire):
+        # Not empty: the events happened, the database error among them.
+        assert "upload_validation" in output and "resume_upload" in output
+        assert "error_unhandled" in output and "StringDataRightTruncation" in output
+        assert "SQL parameters hidden due to hide_parameters=True" in output  # config.py
+        assert "[REDACTED]" in output and '"file.hash.sha256"' in output.replace(" ", "")
+    secrets += [token, token.removeprefix("tlr_"), csrf, cookie, RESUME_PHRASE]
+    for name, email, phone in CANDIDATES:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        secrets += [name, *name.split(), email, phone, digits, email.split("@")[0]]
+    for secret in secrets:
+        assert secret not in files, f"{secret!r} reached the files"
+        assert secret not in wire, f"{secret!r} reached the OTLP endpoint"
+    assert "file.name" not in files and "file.name" not in wire
