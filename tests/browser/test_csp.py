@@ -164,3 +164,19 @@ def test_forms_work_under_the_policy(
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     csp.assert_clean("the sign-in page after signing out")
+
+
+def test_api_docs_render_offline_under_the_policy(live_server: LiveServer, csp: CspWatch) -> None:
+    """Swagger UI from our own server (no CDN, no inline script), the whole document shown."""
+    requested: list[str] = []
+    csp.page.on("request", lambda request: requested.append(request.url))
+    csp.open(f"{live_server.url}/api/docs")
+    page = csp.page
+    operations = page.locator(".opblock")
+    expect(operations.first).to_be_visible()
+    assert operations.count() >= 20
+    expect(page.locator(".opblock-summary-path", has_text="/api/jobs").first).to_be_visible()
+    page.locator(".opblock-summary", has_text="/api/auth/login").first.click()
+    expect(page.get_by_role("button", name="Try it out").first).to_be_visible()
+    csp.assert_clean("the API docs, one operation open")
+    assert requested and all(url.startswith(live_server.url) for url in requested), requested

@@ -1,0 +1,3 @@
+from talaro.blueprints.directory.views import blp
+
+__all__ = ["blp"]

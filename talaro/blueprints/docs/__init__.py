@@ -1,0 +1,3 @@
+from talaro.blueprints.docs.views import bp
+
+__all__ = ["bp"]
