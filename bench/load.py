@@ -61,6 +61,7 @@ class Plan:
     threads: int
     processes: int
     timeout: float = 30.0
+    kinds: tuple[str, ...] = ()  # only these request kinds of MIX (all when empty)
 
     @property
     def measure_from(self) -> float:
@@ -107,7 +108,8 @@ class Worker:
             "upload_resume": self.upload_resume,
             "schedule_interview": self.schedule_interview,
         }
-        self.kinds, self.weights = list(MIX), list(MIX.values())
+        mix = {kind: weight for kind, weight in MIX.items() if kind in (plan.kinds or MIX)}
+        self.kinds, self.weights = list(mix), list(mix.values())
 
     # Request kinds ------------------------------------------------------------
 
@@ -305,6 +307,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds measured")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--threads", type=int, default=8, help="connections per process")
+    kinds = ", ".join(MIX)
+    parser.add_argument("--kinds", default="", help=f"only these, comma-separated: {kinds}")
     return parser.parse_args(argv)
 
 
@@ -318,6 +322,7 @@ def main(argv: list[str]) -> int:
         duration=args.duration,
         threads=args.threads,
         processes=args.processes,
+        kinds=tuple(kind for kind in args.kinds.split(",") if kind),
     )
     tally = run(plan)
     summary = summarise(tally, plan, generator_cpu_seconds())

@@ -72,6 +72,7 @@ class Settings:
     worker_threads: int
     setups: tuple[str, ...]
     out: Path
+    kinds: tuple[str, ...] = ()  # one endpoint group (bench.load's kinds); all when empty
 
 
 # Processes ------------------------------------------------------------------------
@@ -328,6 +329,7 @@ def run_load(port: int, seed: Path, out: Path, settings: Settings, log: Path) ->
         "--warmup", str(settings.warmup), "--duration", str(settings.duration),
         "--processes", str(settings.processes),
         "--threads", str(max(1, settings.connections // settings.processes)),
+        "--kinds", ",".join(settings.kinds),
     ]  # fmt: skip
     budget = settings.warmup + settings.duration + 120
     run_bounded(command, dict(os.environ), budget, log, cwd=REPO)
@@ -586,6 +588,7 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
             "gunicorn_workers": 2,
             "gunicorn_config": str(GUNICORN_CONFIG) if GUNICORN_CONFIG.exists() else None,
             "mix_percent": _load_mix(),
+            "kinds": list(settings.kinds),
             "command": " ".join([".venv/bin/python -m bench.telemetry_overhead", *sys.argv[1:]]),
         },
         "summary": summarise(runs, settings.setups),
@@ -616,6 +619,10 @@ def parse_args(argv: list[str]) -> Settings:
     parser.add_argument("--worker-threads", type=int, default=int(env("BENCH_WORKER_THREADS", "4")))
     parser.add_argument("--setups", default=env("BENCH_SETUPS", ",".join(SETUPS)))
     parser.add_argument("--out", type=Path, default=Path(env("BENCH_OUT", str(RESULTS))))
+    parser.add_argument(
+        "--kinds", default=env("BENCH_KINDS", ""),
+        help="one endpoint group, e.g. view_resume or list_resumes (default: the whole mix)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     setups = tuple(s.strip() for s in args.setups.split(",") if s.strip())
     known = (*SETUPS, *EXTRA_SETUPS)
@@ -632,6 +639,7 @@ def parse_args(argv: list[str]) -> Settings:
         worker_threads=args.worker_threads if args.worker_class == "gthread" else 1,
         setups=setups,
         out=args.out,
+        kinds=tuple(kind for kind in args.kinds.split(",") if kind),
     )
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
@@ -37,6 +36,7 @@ TABLE_COLUMNS = (
     "event",
     "outcome",
     "user",
+    "address",
     "status",
     "duration",
     "route",
@@ -53,7 +53,9 @@ def _first(*keys: str) -> Callable[[Row], Any]:
 # Short names usable as table columns and in --fields, next to any record key.
 ALIASES: dict[str, Callable[[Row], Any]] = {
     "outcome": _first("event.outcome"),
-    "user": _first("user.email", "user.id", "user.hash"),
+    # Who acted: the staff account, else the operating-system user of a command.
+    "user": _first("user.email", "user.id", "user.hash", "process.owner"),
+    "address": _first("client.address"),
     "status": _first(reader.STATUS_KEY),
     "duration": _first(reader.DURATION_KEY),
     "route": _first("http.route", "url.path"),
@@ -94,7 +96,18 @@ def _parse_fields(text: str) -> tuple[str, ...]:
     help="Only this event (repeatable); old names like PERMISSION_DENIED work too.",
 )
 @click.option("--outcome", type=click.Choice(["success", "failure"]), help="event.outcome.")
-@click.option("--user", metavar="ID|EMAIL|HASH", help="Matches user.id, user.email or user.hash.")
+@click.option(
+    "--user",
+    metavar="ID|EMAIL|HASH",
+    help="Matches user.id, user.email, user.hash or process.owner (a command's OS user).",
+)
+@click.option(
+    "--address",
+    "addresses",
+    multiple=True,
+    metavar="IP",
+    help="client.address (repeatable).",
+)
 @click.option(
     "--min-severity",
     metavar="LEVEL",
@@ -184,7 +197,7 @@ def _warn(message: str) -> None:
 
 
 def value(record: Row, name: str) -> Any:
-    """A record key's value, or a column alias's (outcome, user, status, duration, route)."""
+    """A record key's value, or a column alias's (outcome, user, address, status, ...)."""
     if name in record:
         return record[name]
     alias = ALIASES.get(name)
@@ -223,14 +236,24 @@ def _cell(column: str, content: Any) -> str:
         text = ",".join(str(item) for item in content)
     else:
         text = str(content)
-    # Never let a logged value (a file name, a user agent) drive the terminal.
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: repr(m[0])[1:-1], text)
+    # Never let a logged value (a user agent, a path) drive the terminal, or reorder or hide
+    # text: control characters, bidi controls (U+202A-U+202E, U+2066-U+2069), zero-width
+    # characters, line and paragraph separators (U+2028/2029), every character Python
+    # does not call printable, is shown as its escape, as the JSON output shows it.
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def _write(lines: Iterable[str]) -> None:
+    """Each line as it is found, through the stream's own buffer (by line on a terminal,
+    by block into a pipe): click.echo would flush, one write(2) per record."""
+    out = sys.stdout
     try:
         for line in lines:
-            click.echo(line)
+            out.write(line)
+            out.write("\n")
+        out.flush()
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, without a traceback at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)

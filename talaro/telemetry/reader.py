@@ -13,9 +13,10 @@ Usage::
 
 Files
     ``security.jsonl`` and ``application.jsonl`` are the live files. The service rotates
-    them to ``security.jsonl.1`` ... ``.N`` (highest is oldest); the collector (lumberjack)
-    to ``security-2026-11-26T15-13-23.123.jsonl``. `stream_files` returns a stream's
-    rotated files oldest first, then its live file.
+    ``application.jsonl`` to ``.1`` ... ``.N`` (highest is oldest), and ``security.jsonl``,
+    as the collector (lumberjack) rotates both, to
+    ``security-2026-11-26T15-13-23.123.jsonl``. `stream_files` returns a stream's rotated
+    files oldest first, then its live file.
 
 Records
     Each line is decoded with the OTLP JSON message classes (``opentelemetry.proto_json``,
@@ -50,6 +51,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 from opentelemetry.proto_json.collector.logs.v1.logs_service import ExportLogsServiceRequest
 from opentelemetry.proto_json.common.v1.common import AnyValue, KeyValue
 from opentelemetry.proto_json.logs.v1.logs import LogRecord
@@ -59,7 +61,8 @@ from talaro.telemetry.runtime import FILE_NAMES
 
 STREAMS = (SECURITY, APPLICATION)
 RESOURCE_KEYS = ("service.name", "service.instance.id")
-USER_KEYS = ("user.id", "user.email", "user.hash")
+USER_KEYS = ("user.id", "user.email", "user.hash", "process.owner")
+ADDRESS_KEY = "client.address"
 STATUS_KEY = "http.response.status_code"
 DURATION_KEY = "http.server.request.duration"
 REORDER_WINDOW = 4096
@@ -148,7 +151,7 @@ def read_payloads(path: Path, warn: Warn = warn_to_stderr) -> Iterator[tuple[int
             if not line.strip():
                 continue
             try:
-                payload = json.loads(line)
+                payload = loads(line)
             except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
                 warn(f"{path}:{number}: skipped a broken line ({getattr(exc, 'msg', exc)})")
                 continue
@@ -156,6 +159,16 @@ def read_payloads(path: Path, warn: Warn = warn_to_stderr) -> Iterator[tuple[int
                 warn(f"{path}:{number}: skipped a line that is not an OTLP payload")
                 continue
             yield number, payload
+
+
+def loads(line: bytes) -> Any:
+    """One JSON line: orjson, several times faster; the standard json module for what
+    orjson refuses and json accepts (NaN, integers over 64 bits, lone surrogates), and
+    for json's own error message."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def read_requests(
@@ -271,7 +284,8 @@ class Filter:
     streams: tuple[str, ...] = ()
     events: tuple[str, ...] = ()
     outcome: str | None = None
-    users: tuple[str, ...] = ()  # each matched against user.id, user.email and user.hash
+    users: tuple[str, ...] = ()  # each matched against USER_KEYS
+    addresses: tuple[str, ...] = ()  # client.address, exactly
     min_severity: int | None = None
     since: datetime | None = None  # inclusive, to the microsecond
     until: datetime | None = None  # inclusive, to the microsecond
@@ -293,6 +307,9 @@ class Filter:
         if self.users:
             wanted = {user.strip().lower() for user in self.users}
             yield lambda r: any(str(r.get(k, "")).lower() in wanted for k in USER_KEYS)
+        if self.addresses:
+            addresses = {address.strip().lower() for address in self.addresses}
+            yield lambda r: str(r.get(ADDRESS_KEY, "")).lower() in addresses
         if self.min_severity is not None:
             yield lambda r: (r.get("severity_number") or 0) >= self.min_severity
         if self.since is not None or self.until is not None:
@@ -330,13 +347,357 @@ def read_records(
 ) -> Iterator[Record]:
     """Every record of `paths` that `where` keeps, in time order across the files."""
     where = where or Filter()
+    search = Search.of(where)
     ordered = [
-        _in_time_order((time_ns, index, record) for time_ns, record in file_records(path, warn))
+        _in_time_order(
+            (time_ns, index, record) for time_ns, record in search.file_records(path, warn)
+        )
         for index, path in enumerate(paths)
+        if search.may_hold(path)
     ]
     for _, _, record in heapq.merge(*ordered, key=lambda entry: entry[:2]):
         if where.matches(record):
             yield record
+
+
+# Skipping what cannot match --------------------------------------------------------
+#
+# A selective query (an event, a user, an address, a trace id, a time range) decodes only
+# what can match: a file whose last write is older than `since` is not opened; a line
+# that lacks the bytes every match must hold (the event's name in quotes, the user, the
+# address or the trace id in any case, a time in the range) is not decoded; of a line
+# that is, only the records whose event, trace id and time can match are decoded with the
+# OTLP JSON classes and flattened, and `Filter.matches` has the last word on those. A
+# record that the query skips is not checked either, so a malformed record is reported
+# only when it could have matched. A broad query decodes every line, as `file_records`.
+
+_TIME_VALUES = re.compile(rb'[tT]imeUnixNano"\s*:\s*"?(\d+)')  # time and observed time
+# A value that any JSON encoder writes as it is (no escapes), so a byte search finds it.
+_PLAIN = re.compile(r"[A-Za-z0-9@._+:%=~ -]+")
+# Clocks of the hosts that write the files and of the one that stamps their names may
+# differ; and a batch reaches its file a little after its records' times.
+FILE_TIME_MARGIN_S = 600.0
+_SLACK_NS = 1_000  # the flat record's time is cut to the microsecond
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a `Filter` allows to skip before decoding (see above)."""
+
+    where: Filter
+    needles: tuple[Callable[[bytes], bool], ...] = ()
+    events: frozenset[str] = frozenset()
+    trace_id: str | None = None
+    users: frozenset[str] = frozenset()
+    addresses: frozenset[str] = frozenset()
+    since_ns: int | None = None
+    until_ns: int | None = None
+
+    @classmethod
+    def of(cls, where: Filter) -> Search:
+        needles: list[Callable[[bytes], bool]] = []
+        if where.events:
+            quoted = [f'"{event}"'.encode() for event in where.events if _PLAIN.fullmatch(event)]
+            if len(quoted) == len(where.events):
+                needles.append(lambda line: any(name in line for name in quoted))
+        for values in (where.users, where.addresses, (where.trace_id,) if where.trace_id else ()):
+            wanted = [value.strip().lower().encode() for value in values]
+            if wanted and all(_PLAIN.fullmatch(value.decode()) for value in wanted):
+                # Any case: searched in the line in lower case (ASCII, a C loop per line).
+                needles.append(lambda line, w=wanted: any(n in line.lower() for n in w))
+        since = _ns(where.since) - _SLACK_NS if where.since is not None else None
+        until = _ns(where.until) + _SLACK_NS if where.until is not None else None
+        return cls(
+            where,
+            tuple(needles),
+            frozenset(where.events),
+            where.trace_id.lower() if where.trace_id else None,
+            frozenset(user.strip().lower() for user in where.users),
+            frozenset(address.strip().lower() for address in where.addresses),
+            since,
+            until,
+        )
+
+    @property
+    def selective(self) -> bool:
+        return bool(self.needles or self.events or self.trace_id or self.since_ns or self.until_ns)
+
+    def may_hold(self, path: Path) -> bool:
+        """False for a file last written before `since` (with a margin for clocks)."""
+        if self.since_ns is None:
+            return True
+        try:
+            modified = path.stat().st_mtime
+        except OSError:
+            return True  # reading it reports why
+        return modified + FILE_TIME_MARGIN_S >= self.since_ns / 1e9
+
+    def line_may_match(self, line: bytes) -> bool:
+        if not all(needle(line) for needle in self.needles):
+            return False
+        if self.since_ns is None and self.until_ns is None:
+            return True
+        return any(self._in_window(int(value)) for value in _TIME_VALUES.findall(line))
+
+    def _in_window(self, time_ns: int) -> bool:
+        return (self.since_ns is None or time_ns >= self.since_ns) and (
+            self.until_ns is None or time_ns <= self.until_ns
+        )
+
+    def record_may_match(self, raw: dict[str, Any]) -> bool:
+        """Cheap checks on a record as parsed from JSON, before it is decoded: never False
+        for a record that `Filter.matches` would keep once decoded and flattened."""
+        if self.events:
+            event = raw.get("eventName") or _raw_attribute(raw, "event.action")
+            if event not in self.events:
+                return False
+        if self.users and not _may_hold(raw, USER_KEYS, self.users):
+            return False
+        if self.addresses and not _may_hold(raw, (ADDRESS_KEY,), self.addresses):
+            return False
+        if self.trace_id is not None:
+            trace_id = raw.get("traceId")
+            if not isinstance(trace_id, str) or trace_id.lower() != self.trace_id:
+                return False
+        if self.since_ns is not None or self.until_ns is not None:
+            try:
+                time_ns = int(raw.get("timeUnixNano") or 0) or int(
+                    raw.get("observedTimeUnixNano") or 0
+                )
+            except (TypeError, ValueError):
+                return True  # decoding reports it
+            if not self._in_window(time_ns):
+                return False
+        return True
+
+    def file_records(self, path: Path, warn: Warn = warn_to_stderr) -> Iterator[tuple[int, Record]]:
+        """`file_records` of `path`, less what this search can skip."""
+        if not self.selective:
+            for number, payload in read_payloads(path, warn):
+                try:
+                    found = _fast_payload(payload)
+                except Exception:  # anything unusual: the message classes decide, as before
+                    try:
+                        found = payload_records(payload)
+                    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                        problem = f"{type(exc).__name__}: {exc}"
+                        warn(f"{path}:{number}: skipped a malformed OTLP payload ({problem})")
+                        continue
+                yield from found
+            return
+        for number, payload in _matching_payloads(path, self, warn):
+            try:
+                yield from self._payload_records(payload)
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                warn(f"{path}:{number}: skipped a malformed OTLP payload ({problem})")
+
+    def _payload_records(self, payload: dict[str, Any]) -> Iterator[tuple[int, Record]]:
+        for resource_logs in payload.get("resourceLogs") or ():
+            resource: Mapping[str, Any] | None = None
+            for scope_logs in resource_logs.get("scopeLogs") or ():
+                for raw in scope_logs.get("logRecords") or ():
+                    if not self.record_may_match(raw):
+                        continue
+                    if resource is None:
+                        resource = _resource_attributes(resource_logs.get("resource"))
+                    try:
+                        yield _flat_record(raw, resource)
+                    except Exception:  # anything unusual: the message classes decide
+                        record = LogRecord.from_dict(raw)
+                        yield record_time_ns(record), flatten_record(record, resource)
+
+
+def _fast_payload(payload: dict[str, Any]) -> list[tuple[int, Record]]:
+    """`payload_records(payload)` straight from the parsed JSON for a well-formed payload
+    (the records' fields as the message classes check them; the scopes are not read);
+    raises on anything else."""
+    found = []
+    for resource_logs in _list(payload.get("resourceLogs")):
+        resource = _resource_attributes(_dict(resource_logs).get("resource"))
+        for scope_logs in _list(resource_logs.get("scopeLogs")):
+            for raw in _list(_dict(scope_logs).get("logRecords")):
+                found.append(_flat_record(_dict(raw), resource))
+    return found
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise TypeError("not a list")
+    return value
+
+
+_RESOURCES: dict[bytes, dict[str, Any]] = {}
+
+
+def _resource_attributes(raw: Any) -> dict[str, Any]:
+    """A resource's attributes, decoded once per distinct resource (a file has a few)."""
+    key = orjson.dumps(raw)
+    found = _RESOURCES.get(key)
+    if found is None:
+        decoded = ExportLogsServiceRequest.from_dict(
+            {"resourceLogs": [{"resource": raw or {}}]}
+        ).resource_logs[0]
+        found = decode_attributes(decoded.resource.attributes if decoded.resource else [])
+        if len(_RESOURCES) > 256:
+            _RESOURCES.clear()
+        _RESOURCES[key] = found
+    return found
+
+
+def _flat_record(raw: dict[str, Any], resource: Mapping[str, Any]) -> tuple[int, Record]:
+    """`flatten_record(LogRecord.from_dict(raw), resource)` and its time, straight from the
+    parsed JSON, for a well-formed record; raises on anything else (the caller then asks
+    the message classes, which decode or report it)."""
+    attributes: dict[str, Any] = {}
+    for pair in raw.get("attributes") or ():
+        key = pair.get("key")
+        if key is not None and type(key) is not str:
+            raise TypeError("key")
+        attributes[key or ""] = _flat_value(pair.get("value"))
+    time_ns = _int64(raw.get("timeUnixNano")) or _int64(raw.get("observedTimeUnixNano"))
+    severity = raw.get("severityNumber")
+    if severity is not None and (type(severity) is not int or not 0 <= severity <= 24):
+        raise ValueError("severityNumber")
+    text = _str(raw.get("severityText"))
+    event = _str(raw.get("eventName"))
+    trace_id, span_id = _hex(raw.get("traceId")), _hex(raw.get("spanId"))
+    flat: Record = {
+        "time": format_time(time_ns) if time_ns else None,
+        "stream": attributes.get(STREAM_ATTRIBUTE),
+        "event": event or attributes.get("event.action"),
+        "severity": text or None,
+        "severity_number": severity or SEVERITY_NUMBERS.get((text or "").upper()),
+        "trace_id": trace_id or None,
+        "span_id": span_id or None,
+        "body": _flat_value(raw.get("body")),
+    }
+    for key, value in attributes.items():
+        flat.setdefault(key, value)
+    for key in RESOURCE_KEYS:
+        flat.setdefault(key, resource.get(key))
+    return time_ns, flat
+
+
+def _flat_value(value: Any) -> Any:
+    """`any_value(AnyValue.from_dict(value))`, same order of fields; raises where the
+    message class would, or where it is not sure to decode the same way."""
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise TypeError("value")
+    if (text := value.get("stringValue")) is not None:
+        return _str(text)
+    if (number := value.get("intValue")) is not None:
+        return _int64(number)
+    if (double := value.get("doubleValue")) is not None:
+        if type(double) is float or type(double) is int:
+            return float(double)
+        raise TypeError("doubleValue")  # "NaN" and the like: the message class
+    if (flag := value.get("boolValue")) is not None:
+        if type(flag) is not bool:
+            raise TypeError("boolValue")
+        return flag
+    if (array := value.get("arrayValue")) is not None:
+        return [_flat_value(_dict(item)) for item in _dict(array).get("values") or ()]
+    if (pairs := value.get("kvlistValue")) is not None:
+        found = {}
+        for pair in _dict(pairs).get("values") or ():
+            found[_str(_dict(pair).get("key")) or ""] = _flat_value(pair.get("value"))
+        return found
+    if value.get("bytesValue") is not None:
+        raise TypeError("bytesValue")  # re-encoded by the message class
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise TypeError("not an object")
+    return value
+
+
+def _str(value: Any) -> str | None:
+    if value is not None and type(value) is not str:
+        raise TypeError("not a string")
+    return value
+
+
+def _int64(value: Any) -> int:
+    if value is None:
+        return 0
+    if type(value) is int:
+        return value
+    if type(value) is str:
+        return int(value)
+    raise TypeError("not an int64")
+
+
+def _hex(value: Any) -> str:
+    if not value:
+        return ""
+    return bytes.fromhex(_str(value) or "").hex()
+
+
+def _matching_payloads(
+    path: Path, search: Search, warn: Warn
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """`read_payloads`, less the lines that `search` shows cannot match."""
+    try:
+        handle = path.open("rb", buffering=1 << 20)  # lines of up to a few MB
+    except OSError as exc:
+        warn(f"{path}: cannot be read ({exc.strerror or exc})")
+        return
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not search.line_may_match(line) or not line.strip():
+                continue
+            try:
+                payload = loads(line)
+            except ValueError as exc:
+                warn(f"{path}:{number}: skipped a broken line ({getattr(exc, 'msg', exc)})")
+                continue
+            if not isinstance(payload, dict):
+                warn(f"{path}:{number}: skipped a line that is not an OTLP payload")
+                continue
+            yield number, payload
+
+
+def _may_hold(raw: dict[str, Any], keys: Sequence[str], wanted: frozenset[str]) -> bool:
+    """False when none of `keys` holds one of `wanted` (lower case) as `Filter` compares
+    them (an absent key is ""); True also when a value is of a kind not checked here."""
+    found = dict.fromkeys(keys, "")
+    for pair in raw.get("attributes") or ():
+        key = pair.get("key") if isinstance(pair, dict) else None
+        if key not in found:
+            continue
+        value = pair.get("value") or {}
+        if not isinstance(value, dict) or set(value) - {"stringValue", "intValue"}:
+            return True
+        if not value:  # decoded as None, compared as "None"
+            found[key] = "None"
+        elif "stringValue" in value:
+            found[key] = value["stringValue"]
+        elif "intValue" in value:
+            try:
+                found[key] = str(int(value["intValue"]))
+            except (TypeError, ValueError):
+                return True
+    return any(str(text).lower() in wanted for text in found.values())
+
+
+def _raw_attribute(raw: dict[str, Any], key: str) -> Any:
+    for pair in raw.get("attributes") or ():
+        if isinstance(pair, dict) and pair.get("key") == key:
+            return (pair.get("value") or {}).get("stringValue")
+    return None
+
+
+def _ns(moment: datetime) -> int:
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
 def _in_time_order(
