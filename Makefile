@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app talaro
 
-.PHONY: run dev telemetry-snapshot test lint format migrate install clean bench bench-ingest up down eval-parser corpus
+.PHONY: run dev telemetry-snapshot test lint format migrate install clean bench bench-read bench-cpu bench-ingest bench-slow up down eval-parser corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ install: $(VENV)/.installed
 migrate: install
 	$(FLASK) db upgrade
 
-# The production set-up (gunicorn.conf.py: workers built after the fork, telemetry flushed
-# at exit); `make dev` serves with Flask's server and reloads on code changes.
+# The production set-up (gunicorn.conf.py: gevent workers built after the fork, telemetry
+# flushed at exit); `make dev` serves with Flask's server and reloads on code changes.
 run: migrate
 	GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py 'talaro:create_app()'
 
@@ -60,10 +60,25 @@ telemetry-snapshot: install
 bench: install
 	$(BIN)/python -m bench.telemetry_overhead $(BENCH_ARGS)
 
+# Reading the telemetry back: `flask logs` MB/s for selective and broad queries on 1 GB
+# of generated files, beside grep -c; bench-results/read-logs.json, reading in BENCHMARKS.md.
+bench-read: install
+	$(BIN)/python -m bench.read_logs $(BENCH_READ_ARGS)
+
+# Telemetry CPU per request, off against on, per endpoint group, in one process (~3 min);
+# steadier than `make bench` on a loaded machine. BENCH_CPU_ARGS="--rounds 5".
+bench-cpu: install
+	$(BIN)/python -m bench.telemetry_cpu $(BENCH_CPU_ARGS)
+
 # Bulk ingestion: 100 corpus resumes in one request vs the raw parsers, telemetry off and
 # on (~1 min); bench-results/ingest.json, reading in BENCHMARKS.md. BENCH_ARGS="--rounds 5".
 bench-ingest: install
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+
+# 50 slow or idle connections vs normal throughput, per serving set-up (~12 min with nginx
+# installed); bench-results/slow-clients.json, reading in BENCHMARKS.md.
+bench-slow: install
+	$(BIN)/python -m bench.slow_clients $(BENCH_ARGS)
 
 # The whole stack in Docker (service, collector, Jaeger, PostgreSQL, Redis).
 up:

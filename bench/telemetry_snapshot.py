@@ -38,6 +38,8 @@ SECRET_KEY = "telemetry-snapshot-secret-key-not-for-production"
 HASH_KEY = "telemetry-snapshot-hash-key"
 PASSWORD = "correct horse battery staple"
 WRONG_PASSWORD = "not the right password"
+NEW_PASSWORD = "a brand new passphrase"
+TEMPORARY_PASSWORD = "a temporary passphrase"
 STREAMS = ("security", "application")
 # Interviews in the past, at fixed times: feedback is open and nothing depends on today.
 DAY = "2024-03-04"
@@ -84,6 +86,8 @@ def snapshot_config(folder: Path) -> dict[str, Any]:
         "TALARO_DETECT_404_WINDOW": 3600,
         "TALARO_DETECT_403": 2,
         "TALARO_DETECT_403_WINDOW": 3600,
+        "TALARO_DETECT_BAD_TOKENS": 3,
+        "TALARO_DETECT_BAD_TOKENS_WINDOW": 3600,
         # Rate limits: only token creation is meant to trip (the 4th token of one user).
         "TALARO_RATELIMIT_SIGNIN": "1000 per hour",
         "TALARO_RATELIMIT_REGISTER": "1000 per hour",
@@ -206,14 +210,15 @@ def run_session(app: Any) -> Session:
     create_staff(app, s)
     anonymous = Actor(s, "anonymous")
 
-    # Anonymous: a 401, registrations (one taken email, one too-short password).
+    # Anonymous: a 401, registrations (one taken email, answered like a new one; one
+    # too-short password).
     anonymous.call("GET", "/api/auth/me", 401)
     for name, email in REGISTERED.items():
         body = {"email": email, "password": PASSWORD, "name": name.title()}
         created = anonymous.call("POST", "/api/auth/register", 201, json=body)
         s.label(created.json.get("id"), "user", name)
     taken = {"email": STAFF["admin"][0], "password": PASSWORD, "name": "Again"}
-    anonymous.call("POST", "/api/auth/register", 409, json=taken)
+    anonymous.call("POST", "/api/auth/register", 201, json=taken)  # tells nothing: no 409
     short = {"email": "short@example.com", "password": "short", "name": "Short"}
     anonymous.call("POST", "/api/auth/register", 422, json=short)
 
@@ -251,6 +256,9 @@ def run_session(app: Any) -> Session:
     browser.call("DELETE", f"/api/auth/tokens/{revoked.json.get('id')}", 204)
     browser.call("DELETE", f"/api/auth/tokens/{NO_SUCH_TOKEN}", 404)
     Actor(s, "revoked-token", revoked.json.get("token")).call("GET", "/api/auth/me", 401)
+    # Two made-up tokens after the revoked one: the invalid-bearer-token rule fires.
+    for guess in ("tlr_guessed-one", "tlr_guessed-two"):
+        Actor(s, "token-guesser", guess).call("GET", "/api/auth/me", 401)
     third = browser.call("POST", "/api/auth/tokens", 201, json={"name": "third"})
     s.label(third.json.get("id"), "token", "manager-third")
     browser.call("POST", "/api/auth/tokens", 429, json={"name": "one too many"})
@@ -272,6 +280,10 @@ def run_session(app: Any) -> Session:
     newcomer.login(REGISTERED["newcomer"], PASSWORD)
     newcomer.call("GET", "/api/resumes", 200)
     admin.call("POST", "/api/resumes", 403, data={"file": (io.BytesIO(b"x"), "cv.txt")})
+    # A temporary password for the newcomer ends their session: replaying it is refused.
+    reset = {"password": TEMPORARY_PASSWORD}
+    admin.call("POST", f"/api/users/{ids['<user:newcomer>']}/password", 204, json=reset)
+    newcomer.call("GET", "/api/resumes", 401)
 
     # Recruiter: uploads (one to a job, a duplicate, refused files), bulk, resume work.
     ana = resume_text("Ana Lima", "ana.lima@example.org", "+1 415 555 0134")
@@ -326,6 +338,12 @@ def run_session(app: Any) -> Session:
     feedback = {"rating": 4, "recommendation": "yes", "notes": "Clear thinker."}
     interviewer.call("PUT", f"/api/interviews/{first_id}/feedback", 200, json=feedback)
     interviewer.call("PUT", f"/api/interviews/{first_id}/feedback", 422, json={"rating": 9})
+    edited = {**feedback, "rating": 3}  # an edit keeps the previous version
+    interviewer.call("PUT", f"/api/interviews/{first_id}/feedback", 200, json=edited)
+    manager.call("GET", f"/api/interviews/{first_id}/feedback/versions", 200)
+    # Feedback belongs to its author: the interview can no longer be reassigned.
+    reassign = {"interviewer_id": ids["<user:recruiter>"]}
+    recruiter.call("PATCH", f"/api/interviews/{first_id}", 409, json=reassign)
     interviewer.call("GET", "/api/interviews", 200)
     interviewer.call("GET", f"/api/interviews/{first_id}", 200)
     interviewer.call(
@@ -347,6 +365,12 @@ def run_session(app: Any) -> Session:
 
     recruiter.call("DELETE", f"/api/resumes/{bo_id}", 204)
     manager.call("GET", "/api/resumes", 200, query_string={"q": "ana", "per_page": 5})
+
+    # A password change: a wrong current password, then the change (the session stays).
+    change = {"current_password": WRONG_PASSWORD, "new_password": NEW_PASSWORD}
+    browser.call("POST", "/api/auth/password", 422, json=change)
+    change["current_password"] = PASSWORD
+    browser.call("POST", "/api/auth/password", 204, json=change)
 
     # Sign out, then the old session is gone.
     browser.call("POST", "/api/auth/logout", 204)
@@ -421,9 +445,11 @@ def log_records(path: Path) -> Iterator[dict[str, Any]]:
 # Attributes that differ every run whatever their value: the placeholder says what they are.
 VOLATILE_KEYS = {
     "process.pid": "<pid>",
+    "process.owner": "<os-user>",
     "http.server.request.duration": "<duration>",
     "http.response.body.size": "<size>",
     "exception.stacktrace": "<stacktrace>",
+    "talaro.session.id": "<session>",  # a pseudonym of the session row, new every run
 }
 VOLATILE_PREFIXES = {"talaro.audit.": "<audit>"}
 VOLATILE_SUFFIXES = {

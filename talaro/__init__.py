@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_config(app, config)
     init_identity(app)
     init_database(app)
+    init_audit_store(app)
     init_proxies(app)
     init_telemetry(app)
     init_auth(app)
@@ -67,6 +68,13 @@ def init_database(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
 
 
+def init_audit_store(app: Flask) -> None:
+    # Before telemetry: the audit chain writes its checkpoints to the database through it.
+    from talaro import audit_store
+
+    audit_store.init_app(app)
+
+
 def init_proxies(app: Flask) -> None:
     """Behind TALARO_TRUSTED_PROXIES proxies, take the client address from X-Forwarded-For;
     with none (the default) a client cannot spoof it."""
@@ -77,10 +85,11 @@ def init_proxies(app: Flask) -> None:
 
 def init_web_security(app: Flask) -> None:
     # After telemetry and auth: a refused request still gets its span and its user.
-    from talaro import input_text, web_security
+    from talaro import content_types, input_text, web_security
 
     web_security.init_app(app)
     input_text.init_app(app)
+    content_types.init_app(app)
 
 
 def init_telemetry(app: Flask) -> None:
@@ -95,11 +104,22 @@ def init_auth(app: Flask) -> None:
 
 
 def init_api(app: Flask) -> None:
-    from talaro.blueprints import auth, candidates, health, interviews, jobs, resumes, users
+    from talaro.blueprints import (
+        auth,
+        candidates,
+        directory,
+        docs,
+        health,
+        interviews,
+        jobs,
+        resumes,
+        users,
+    )
 
     api.init_app(app)
-    for area in (auth, users, jobs, resumes, candidates, interviews, health):
+    for area in (auth, users, jobs, resumes, candidates, interviews, directory, health):
         api.register_blueprint(area.blp)
+    app.register_blueprint(docs.bp)  # /api/docs, outside the document it shows
 
 
 def init_pages(app: Flask) -> None:

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from talaro.errors import ServiceError
 from talaro.models import Role
-from talaro.services import accounts, reparse
+from talaro.services import accounts, directory, reparse
 
 users_cli = AppGroup("users", help="Create users and grant roles.")
 
@@ -44,6 +44,47 @@ def set_role(email: str, role: str) -> None:
         raise click.ClickException(f"No user with email {email}")
     accounts.update_user(user, role=role.upper())
     click.echo(f"{user.email} is now {user.role}")
+
+
+@users_cli.command("which")
+@click.argument("user_hash", metavar="HASH")
+def which_user(user_hash: str) -> None:
+    """The account whose `user.hash` (the keyed hash telemetry records, e.g. of a failed
+    sign-in) is HASH. Each lookup is itself recorded: `user_hash_resolve`, with the
+    operating-system user who ran it."""
+    try:
+        user = directory.resolve_user_hash(user_hash)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    state = "active" if user.active else "deactivated"
+    click.echo(f"{user.email} ({user.name}, {user.role}, {state}), id {user.id}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when not given.",
+)
+@click.option(
+    "--permanent",
+    is_flag=True,
+    help="Not a temporary password (by default the user must change it at the next sign-in).",
+)
+def set_password(email: str, password: str, permanent: bool) -> None:
+    """Set the password of the user with EMAIL; every session of the user ends."""
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with email {email}")
+    try:
+        ended = accounts.reset_password(user, password, temporary=not permanent)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    kind = "permanent" if permanent else "temporary (to change at the next sign-in)"
+    click.echo(f"Set a {kind} password for {user.email}; {ended} sessions ended")
 
 
 resumes_cli = AppGroup("resumes", help="Maintain stored resumes.")

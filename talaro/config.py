@@ -58,9 +58,15 @@ def from_environment() -> dict[str, Any]:
         "TALARO_HSTS_MAX_AGE": _int_env("TALARO_HSTS_MAX_AGE", 365 * 24 * 3600),
         "SESSION_COOKIE_SECURE": _bool_env("TALARO_SECURE_COOKIES", False),
         "REMEMBER_COOKIE_SECURE": _bool_env("TALARO_SECURE_COOKIES", False),
+        # A database error's text must not carry the statement's values (candidate data,
+        # token hashes); telemetry/redaction.py also masks what PostgreSQL quotes itself.
+        # pool_pre_ping: a pooled connection the server dropped (restart, failover) is
+        # replaced at checkout instead of failing the request that drew it.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, "pool_pre_ping": True},
     }
     settings.update(telemetry_from_environment())
     settings.update(security_from_environment())
+    settings.update(accounts_from_environment())
     if os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("DATABASE_URL"):
@@ -77,6 +83,11 @@ def telemetry_from_environment() -> dict[str, Any]:
         "TALARO_TELEMETRY_DIR": env("TALARO_TELEMETRY_DIR", "logs"),
         "TALARO_TELEMETRY_MAX_BYTES": _int_env("TALARO_TELEMETRY_MAX_BYTES", 50 * 1024 * 1024),
         "TALARO_TELEMETRY_BACKUPS": _int_env("TALARO_TELEMETRY_BACKUPS", 5),
+        # The security stream is never rotated away by count: only retention removes it.
+        "TALARO_SECURITY_RETENTION_DAYS": _int_env("TALARO_SECURITY_RETENTION_DAYS", 0),
+        "TALARO_SECURITY_FSYNC": _bool_env("TALARO_SECURITY_FSYNC", False),
+        "TALARO_AUDIT_CHECKPOINT_RECORDS": _int_env("TALARO_AUDIT_CHECKPOINT_RECORDS", 100),
+        "TALARO_AUDIT_CHECKPOINT_SECONDS": float(env("TALARO_AUDIT_CHECKPOINT_SECONDS", "10")),
         # auto: files unless an OTLP endpoint is set; always: files as well; never.
         "TALARO_TELEMETRY_FILES": env("TALARO_TELEMETRY_FILES", "auto"),
         "TALARO_TELEMETRY_USER_IDENTITY": env("TALARO_TELEMETRY_USER_IDENTITY", "email"),
@@ -84,11 +95,28 @@ def telemetry_from_environment() -> dict[str, Any]:
             "TALARO_TELEMETRY_EXCLUDED_PATHS", "/healthz$,/readyz$,/static/"
         ),
         "TALARO_TELEMETRY_DB_SPANS": _bool_env("TALARO_TELEMETRY_DB_SPANS", True),
+        # A span only for a statement that took at least this long (or failed); 0: all.
+        # The server span counts every statement either way (telemetry/database.py).
+        "TALARO_TELEMETRY_DB_SPAN_MIN_MS": float(env("TALARO_TELEMETRY_DB_SPAN_MIN_MS", "0")),
         "TALARO_TELEMETRY_QUEUE_SIZE": _int_env("OTEL_BLRP_MAX_QUEUE_SIZE", 2048),
         "TALARO_METRIC_EXPORT_INTERVAL_MS": _int_env("OTEL_METRIC_EXPORT_INTERVAL", 60_000),
         "TALARO_TELEMETRY_SHUTDOWN_TIMEOUT": float(env("TALARO_TELEMETRY_SHUTDOWN_TIMEOUT", "5")),
+        # No service without an audit trail: security records that cannot be written make
+        # /readyz answer 503 (requests still succeed). Off: /readyz says `degraded`, 200.
+        "TALARO_REQUIRE_AUDIT_TRAIL": _bool_env("TALARO_REQUIRE_AUDIT_TRAIL", False),
+        # Where the workers of this host share their telemetry counters (telemetry/host.py);
+        # unset: a folder in /dev/shm named after TALARO_TELEMETRY_DIR.
+        "TALARO_TELEMETRY_HEALTH_DIR": env("TALARO_TELEMETRY_HEALTH_DIR") or None,
         "TALARO_TRUSTED_PROXIES": _int_env("TALARO_TRUSTED_PROXIES", 0),
+        # OpenTelemetry's attribute limits (LogRecordLimits, SpanLimits), with our defaults:
+        # characters per value (body and span status too) and attributes per record or span.
+        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": _int_env("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", 2048),
+        "OTEL_ATTRIBUTE_COUNT_LIMIT": _int_env("OTEL_ATTRIBUTE_COUNT_LIMIT", 64),
         "OTEL_EXPORTER_OTLP_PROTOCOL": env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        # The security events page: the folder it reads (a collector's output folder; unset:
+        # TALARO_TELEMETRY_DIR), and the trace viewer its trace ids link to (Jaeger's UI).
+        "TALARO_SECURITY_EVENTS_DIR": env("TALARO_SECURITY_EVENTS_DIR") or None,
+        "TALARO_TRACE_VIEWER_URL": env("TALARO_TRACE_VIEWER_URL") or None,
     }
     for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "TALARO_TELEMETRY_HASH_KEY", "TALARO_AUDIT_KEY"):
         if env(name):
@@ -109,6 +137,9 @@ def security_from_environment() -> dict[str, Any]:
         # Unset: counters and limits live in the process; set: shared by every worker.
         "TALARO_REDIS_URL": env("TALARO_REDIS_URL") or None,
         "TALARO_REDIS_PREFIX": env("TALARO_REDIS_PREFIX", "talaro:"),
+        # Worker processes serving this host (gunicorn.conf.py reads the same variable):
+        # without Redis each enforces its share of a rate limit (limits.py).
+        "TALARO_WORKERS": max(1, _int_env("TALARO_WORKERS", _int_env("WEB_CONCURRENCY", 1))),
         "TALARO_RATELIMIT_ENABLED": _bool_env("TALARO_RATELIMIT_ENABLED", True),
         "TALARO_RATELIMIT_SIGNIN": env("TALARO_RATELIMIT_SIGNIN", "10 per minute; 100 per hour"),
         "TALARO_RATELIMIT_REGISTER": env("TALARO_RATELIMIT_REGISTER", "10 per hour"),
@@ -131,6 +162,30 @@ def security_from_environment() -> dict[str, Any]:
         "TALARO_DETECT_404_WINDOW": _int_env("TALARO_DETECT_404_WINDOW", 60),
         "TALARO_DETECT_403": _int_env("TALARO_DETECT_403", 5),
         "TALARO_DETECT_403_WINDOW": _int_env("TALARO_DETECT_403_WINDOW", 300),
+        # Connections from one address closed before a complete request (slow or idle).
+        "TALARO_DETECT_SLOW_CONNECTIONS": _int_env("TALARO_DETECT_SLOW_CONNECTIONS", 20),
+        "TALARO_DETECT_SLOW_CONNECTIONS_WINDOW": _int_env(
+            "TALARO_DETECT_SLOW_CONNECTIONS_WINDOW", 60
+        ),
+        # Security records (or their bytes) one source may cause per window before its
+        # routine ones are counted instead of written (detection.py, malicious_log_flood).
+        "TALARO_DETECT_FLOOD_RECORDS": _int_env("TALARO_DETECT_FLOOD_RECORDS", 300),
+        "TALARO_DETECT_FLOOD_BYTES": _int_env("TALARO_DETECT_FLOOD_BYTES", 1024 * 1024),
+        "TALARO_DETECT_FLOOD_WINDOW": _int_env("TALARO_DETECT_FLOOD_WINDOW", 60),
+    }
+
+
+def accounts_from_environment() -> dict[str, Any]:
+    """Session lifetimes, and the size and depth limits of request bodies."""
+    return {
+        # A session ends after this long without a request, and this long after sign-in.
+        "TALARO_SESSION_IDLE_SECONDS": _int_env("TALARO_SESSION_IDLE_SECONDS", 30 * 60),
+        "TALARO_SESSION_ABSOLUTE_SECONDS": _int_env("TALARO_SESSION_ABSOLUTE_SECONDS", 12 * 3600),
+        # Non-upload request bodies (JSON, forms); uploads keep MAX_CONTENT_LENGTH.
+        "TALARO_MAX_BODY_BYTES": _int_env("TALARO_MAX_BODY_BYTES", 256 * 1024),
+        "TALARO_MAX_JSON_DEPTH": _int_env("TALARO_MAX_JSON_DEPTH", 32),
+        "TALARO_DETECT_BAD_TOKENS": _int_env("TALARO_DETECT_BAD_TOKENS", 10),
+        "TALARO_DETECT_BAD_TOKENS_WINDOW": _int_env("TALARO_DETECT_BAD_TOKENS_WINDOW", 300),
     }
 
 

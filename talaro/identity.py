@@ -38,6 +38,7 @@ class Principal:
     role: str
     method: AuthMethod
     account_key: str  # keyed hash of the email: a pseudonym that stays stable
+    token_id: str | None = None  # the API token's id (never its secret), for TOKEN
 
     @property
     def roles(self) -> list[str]:
@@ -52,7 +53,7 @@ def account_key(email: str) -> str:
     return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def set_principal(user: Any, method: AuthMethod) -> Principal:
+def set_principal(user: Any, method: AuthMethod, token_id: str | None = None) -> Principal:
     """Called by authentication when the request's user is known."""
     principal = Principal(
         user_id=user.id,
@@ -60,6 +61,7 @@ def set_principal(user: Any, method: AuthMethod) -> Principal:
         role=str(user.role),
         method=method,
         account_key=account_key(user.email),
+        token_id=token_id,
     )
     setattr(g, _SLOT, principal)
     setattr(g, _LAST, principal)

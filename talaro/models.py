@@ -10,6 +10,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -84,6 +86,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.INTERVIEWER)
     active: Mapped[bool] = mapped_column(default=True)
+    # Set by an ADMIN's temporary password: nothing but a password change until it is done.
+    password_must_change: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Someone tried to register this address: told to the owner at their next sign-in.
+    registration_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -110,6 +117,20 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(db.Model):
+    """One signed-in browser session; the cookie carries its id, so ending the row ends
+    the cookie (logout, password change, deactivation, "sign out everywhere")."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
 
 
 class Job(TimestampMixin, db.Model):
@@ -207,5 +228,61 @@ class Feedback(TimestampMixin, db.Model):
     rating: Mapped[int] = mapped_column(Integer)
     recommendation: Mapped[str] = mapped_column(String(20))
     notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     interview: Mapped[Interview] = relationship(back_populates="feedback")
+    earlier: Mapped[list[FeedbackVersion]] = relationship(
+        back_populates="feedback",
+        cascade="all, delete-orphan",
+        order_by="FeedbackVersion.version",
+    )
+
+
+class FeedbackVersion(db.Model):
+    """An earlier version of a feedback, kept when its author edits it."""
+
+    __tablename__ = "feedback_versions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    feedback_id: Mapped[str] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    rating: Mapped[int] = mapped_column(Integer)
+    recommendation: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when this version was saved
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    feedback: Mapped[Feedback] = relationship(back_populates="earlier")
+
+
+class AuditCheckpoint(db.Model):
+    """Where a process's security chain stood (talaro/telemetry/checkpoints.py), or a
+    retention note (`kind` prune); written by talaro/audit_store.py, never by the ORM."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64), index=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    time_unix_nano: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(String(1024), default="")
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    mac: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AccountLock(db.Model):
+    """A sign-in lock (security/detection.py), kept where every worker sees it, through a
+    Redis outage and a restart. Keyed by `identity.account_key` (a keyed hash, the same for
+    unknown accounts), never the email."""
+
+    __tablename__ = "account_locks"
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locked_until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)

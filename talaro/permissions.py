@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import Select, exists, select
 
 from talaro.errors import Forbidden, Unauthenticated
-from talaro.models import Candidate, Interview, Resume, Role, User
+from talaro.models import Candidate, Interview, InterviewStatus, Resume, Role, User
 from talaro.telemetry.catalogue import AUTHN_REQUIRED, AUTHZ_FAIL
 from talaro.telemetry.events import FAILURE, emit
 
@@ -42,7 +42,10 @@ class Action(enum.StrEnum):
     INTERVIEW_UPDATE = "interview update"
     INTERVIEW_DELETE = "interview delete"
     INTERVIEW_FEEDBACK = "interview feedback"
+    FEEDBACK_VERSIONS = "feedback versions"
     USER_MANAGE = "user management"
+    INTERVIEWER_DIRECTORY = "interviewer directory"
+    SECURITY_EVENTS_VIEW = "security events view"
     TOKEN_MANAGE = "token management"
 
 
@@ -70,7 +73,12 @@ ROLE_RULES: dict[Action, frozenset[Role]] = {
     Action.INTERVIEW_DELETE: frozenset({MANAGER, RECRUITER}),
     # Any role may give feedback; only the assigned interviewer (an object rule).
     Action.INTERVIEW_FEEDBACK: EVERYONE,
+    # Hiring managers, and the feedback's author whatever their role (an object rule).
+    Action.FEEDBACK_VERSIONS: EVERYONE,
     Action.USER_MANAGE: frozenset({ADMIN}),
+    # Names and emails of the people one can book as interviewers (schedulers only).
+    Action.INTERVIEWER_DIRECTORY: frozenset({MANAGER, RECRUITER}),
+    Action.SECURITY_EVENTS_VIEW: frozenset({ADMIN}),
     Action.TOKEN_MANAGE: EVERYONE,
 }
 
@@ -85,7 +93,11 @@ def deny(action: Action, reason: str, target: dict[str, str] | None = None) -> F
         AUTHZ_FAIL,
         outcome=FAILURE,
         reason=reason,
-        attributes={"talaro.action": str(action), **(target or {})},
+        attributes={
+            "talaro.action": str(action),
+            "http.response.status_code": Forbidden.status,
+            **(target or {}),
+        },
     )
     if target and has_request_context():
         setattr(g, DENIED_TARGET, target)
@@ -110,9 +122,15 @@ def signed_in_user() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def authentication_required() -> None:
-    """Record a request refused for want of credentials (the 401 is the caller's)."""
-    emit(AUTHN_REQUIRED, outcome=FAILURE, reason=UNAUTHENTICATED)
+def authentication_required(status: int = Unauthenticated.status) -> None:
+    """Record a request refused for want of credentials (the response is the caller's: a
+    401, or a page's redirect to the sign-in form)."""
+    emit(
+        AUTHN_REQUIRED,
+        outcome=FAILURE,
+        reason=UNAUTHENTICATED,
+        attributes={"http.response.status_code": status},
+    )
 
 
 def require(action: Action) -> Callable[[F], F]:
@@ -134,8 +152,11 @@ def require(action: Action) -> Callable[[F], F]:
 
 
 def _interviews_candidate(user: User, candidate_id: str) -> Any:
+    # Only an interview that still stands: a cancelled one grants its interviewer nothing.
     return exists().where(
-        Interview.candidate_id == candidate_id, Interview.interviewer_id == user.id
+        Interview.candidate_id == candidate_id,
+        Interview.interviewer_id == user.id,
+        Interview.status != InterviewStatus.CANCELLED,
     )
 
 
@@ -195,9 +216,17 @@ def check_resume(user: User, resume: Resume, action: Action) -> None:
 
 def check_interview(user: User, interview: Interview, action: Action) -> None:
     target = {"interview.id": interview.id}
+    author = interview.feedback.author_id if interview.feedback is not None else None
     if action is Action.INTERVIEW_FEEDBACK:
         if interview.interviewer_id != user.id:
             raise deny(action, "Only the assigned interviewer may submit feedback", target)
+        if author is not None and author != user.id:
+            raise deny(action, "Only the author of the feedback may edit it", target)
+        return
+    if action is Action.FEEDBACK_VERSIONS:
+        if not may_see_feedback_versions(user, interview):
+            reason = "Only hiring managers and the feedback's author may see its earlier versions"
+            raise deny(action, reason, target)
         return
     authorize(user, action)
     if action is Action.INTERVIEW_VIEW:
@@ -207,3 +236,20 @@ def check_interview(user: User, interview: Interview, action: Action) -> None:
     if user.role not in CHANGES_ALL and interview.scheduled_by_id != user.id:
         reason = f'User role "{user.role}" may only change interviews they scheduled'
         raise deny(action, reason, target)
+
+
+def may_see_feedback_versions(user: User, interview: Interview) -> bool:
+    """Hiring managers and the feedback's author see its earlier versions (pages ask
+    before showing them; the API's check is `check_interview`)."""
+    author = interview.feedback.author_id if interview.feedback is not None else None
+    return user.role == MANAGER or (author is not None and author == user.id)
+
+
+PASSWORD_CHANGE_REQUIRED = "Change your temporary password before anything else"
+
+
+def require_own_password(user: User) -> None:
+    """A user with a temporary password may only change it (or sign out). A plain 403
+    rather than `deny()`: it is no attempt on anything, so no `authz_fail`."""
+    if user.password_must_change:
+        raise Forbidden(PASSWORD_CHANGE_REQUIRED, code="password_change_required")

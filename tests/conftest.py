@@ -56,6 +56,8 @@ def telemetry_config(folder: Any, **overrides: Any) -> dict[str, Any]:
         "TALARO_TELEMETRY_DIR": str(folder),
         "TALARO_TELEMETRY_FILES": "auto",
         "TALARO_METRIC_EXPORT_INTERVAL_MS": 3_600_000,  # tests flush explicitly
+        # The host's shared counters (telemetry/host.py) next to the folder, not in /dev/shm.
+        "TALARO_TELEMETRY_HEALTH_DIR": f"{folder}-health",
         **overrides,
     }
 

@@ -71,7 +71,7 @@ ANONYMOUS = [
     ("GET", "/api/no/such/endpoint", 404, "application/json"),
     ("GET", "/api/jobs", 401, "application/json"),
     ("DELETE", "/api/jobs", 405, "application/json"),
-    ("POST", "/login", 400, "text/html"),  # no CSRF token
+    ("POST", "/login", 403, "text/html"),  # no CSRF token
     ("GET", "/api/openapi.json", 200, "application/json"),
     ("GET", "/healthz", 200, "application/json"),
     ("GET", "/boom", 500, "text/html"),

@@ -8,20 +8,33 @@ existing and unknown accounts, so a lock never tells whether an account exists.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, current_app, g, has_request_context, request
 
 from talaro.identity import current_principal
 from talaro.permissions import DENIED_TARGET
+from talaro.security.locks import lock_account, locked_until
 from talaro.security.store import EXTENSION, Store
 from talaro.telemetry.catalogue import (
     AUTHN_LOGIN_FAIL_MAX,
     AUTHN_LOGIN_LOCK,
+    AUTHN_REQUIRED,
+    AUTHN_TOKEN_FAIL_MAX,
+    AUTHZ_FAIL,
+    ERROR,
     EXCESS_RATE_LIMIT_EXCEEDED,
+    HTTP_CONNECTION_TIMEOUT,
+    INPUT_VALIDATION_FAIL,
     MALICIOUS_DIRECT_REFERENCE,
     MALICIOUS_EXCESS_404,
+    MALICIOUS_LOG_FLOOD,
+    MALICIOUS_SLOW_CONNECTIONS,
+    SESSION_CSRF_FAIL,
+    UPLOAD_VALIDATION,
     EventSpec,
+    SeverityNumber,
 )
 from talaro.telemetry.events import FAILURE, emit
 
@@ -29,8 +42,10 @@ BRUTE_FORCE = "brute_force_one_account"
 CREDENTIAL_STUFFING = "credential_stuffing_one_address"
 DISTRIBUTED_STUFFING = "distributed_credential_stuffing"
 MANY_REGISTRATIONS = "many_registrations_one_address"
+BAD_TOKENS = "invalid_bearer_tokens_one_address"
 EXCESS_404 = "excess_404_one_source"
 DIRECT_REFERENCE = "forbidden_object_references_one_source"
+SLOW_CONNECTIONS = "slow_connections_one_address"
 EVIDENCE_LIST_LIMIT = 20  # accounts or addresses listed in one record
 SINCE_LAST_SUCCESS = 86_400  # failures before a success are remembered for a day
 
@@ -56,9 +71,21 @@ def _source() -> tuple[str, str]:
     return "address", _address()
 
 
-def _fired(spec: EventSpec, rule: str, reason: str, evidence: dict[str, Any]) -> None:
+def _fired(
+    spec: EventSpec,
+    rule: str,
+    reason: str,
+    evidence: dict[str, Any],
+    severity: SeverityNumber | None = None,
+) -> None:
     """A rule reached its threshold: its event, with the rule's name and its evidence."""
-    emit(spec, outcome=FAILURE, reason=reason, attributes={"security_rule.name": rule, **evidence})
+    emit(
+        spec,
+        outcome=FAILURE,
+        reason=reason,
+        severity=severity,
+        attributes={"security_rule.name": rule, **evidence},
+    )
 
 
 def _window(count_setting: str, window_setting: str) -> dict[str, Any]:
@@ -72,8 +99,15 @@ def _window(count_setting: str, window_setting: str) -> dict[str, Any]:
 
 
 def account_locked(user_hash: str) -> bool:
+    """Locked in the database (every worker, through a Redis outage and a restart), or by
+    the store's flag (set too, for when the database could not take the lock)."""
     store = _store()
-    return store is not None and store.has_flag(f"lock:{user_hash}")
+    if store is None:
+        return False
+    until = locked_until(user_hash)
+    if until is not None and until > store.clock():
+        return True
+    return store.has_flag(f"lock:{user_hash}")
 
 
 def login_failed(user_hash: str, *, account_exists: bool) -> None:
@@ -120,7 +154,13 @@ def _brute_force(store: Store, user_hash: str, account_exists: bool) -> None:
     # At the threshold, and again at the next failure if the window outlives the lock.
     if count >= threshold:
         seconds = _setting("TALARO_LOCK_SECONDS")
-        if seconds > 0 and store.flag(f"lock:{user_hash}", seconds):
+        if seconds <= 0:
+            return
+        now = store.clock()
+        took = lock_account(user_hash, until=now + seconds, now=now, failures=count)
+        flagged = store.flag(f"lock:{user_hash}", seconds)
+        # The database decides who locked (one record, whichever worker); without it, the flag.
+        if took or (took is None and flagged):
             # The account (by keyed hash, existing or not) refuses sign-ins for `seconds`.
             _fired(
                 AUTHN_LOGIN_LOCK,
@@ -210,6 +250,8 @@ def registered() -> None:
                 "talaro.rule.count": count,
                 **_window("TALARO_DETECT_REGISTRATIONS", "TALARO_DETECT_REGISTRATIONS_WINDOW"),
             },
+            # The event of one rate-limit hit (WARN), fired here by a detection rule.
+            severity=ERROR,
         )
 
 
@@ -243,4 +285,153 @@ def count_response(response: Response) -> Response:
         _probe("404", EXCESS_404, "TALARO_DETECT_404", "TALARO_DETECT_404_WINDOW")
     elif response.status_code == 403 and (request.view_args or g.get(DENIED_TARGET)):
         _probe("403", DIRECT_REFERENCE, "TALARO_DETECT_403", "TALARO_DETECT_403_WINDOW")
+    return response
+
+
+# Connections ------------------------------------------------------------------------------
+
+
+def connection_timed_out(address: str, state: str, waited_s: float) -> None:
+    """The server closed a connection from `address` that sent nothing (`silent`) or part
+    of a request (`incomplete`) within its timeout: one `http_connection_timeout` (counted
+    in talaro.http.connections.timed_out); TALARO_DETECT_SLOW_CONNECTIONS of them within
+    the window fire `malicious_slow_connections` once (slowloris, or connections held open
+    to starve the server). Called by the server (gunicorn.conf.py), in an app context."""
+    emit(
+        HTTP_CONNECTION_TIMEOUT,
+        outcome=FAILURE,
+        reason=f"No complete request within {waited_s:g}s",
+        attributes={"client.address": address, "talaro.connection.state": state},
+    )
+    store = _store()
+    if store is None:
+        return
+    window = _setting("TALARO_DETECT_SLOW_CONNECTIONS_WINDOW")
+    count = store.incr(f"slow:{address}", window)
+    if count == _setting("TALARO_DETECT_SLOW_CONNECTIONS"):
+        evidence = {
+            "client.address": address,
+            "talaro.rule.count": count,
+            **_window("TALARO_DETECT_SLOW_CONNECTIONS", "TALARO_DETECT_SLOW_CONNECTIONS_WINDOW"),
+        }
+        reason = f"{count} connections closed without a complete request within {window}s"
+        _fired(MALICIOUS_SLOW_CONNECTIONS, SLOW_CONNECTIONS, reason, evidence)
+
+
+# Bearer tokens ---------------------------------------------------------------------------
+
+
+def bearer_token_refused() -> None:
+    """A bearer token that authenticates no one (made up, revoked or its user inactive):
+    count it against the client address; TALARO_DETECT_BAD_TOKENS within the window fires
+    `authn_token_fail_max` once (guessing tokens, or a leaked list being tried)."""
+    store = _store()
+    if store is None:
+        return
+    window = _setting("TALARO_DETECT_BAD_TOKENS_WINDOW")
+    count = store.incr(f"badtoken:{_address()}", window)
+    if count == _setting("TALARO_DETECT_BAD_TOKENS"):
+        _fired(
+            AUTHN_TOKEN_FAIL_MAX,
+            BAD_TOKENS,
+            f"{count} requests with unknown or revoked API tokens from one address "
+            f"within {window}s",
+            {
+                "talaro.rule.count": count,
+                **_window("TALARO_DETECT_BAD_TOKENS", "TALARO_DETECT_BAD_TOKENS_WINDOW"),
+            },
+        )
+
+
+# Flooding the security stream ------------------------------------------------------------
+
+LOG_FLOOD = "security_records_one_source"
+# The security records a client causes at will, one or more per request, with no other
+# bound: while its source floods they are counted, not written. Everything else is always
+# written: sign-in failures, locks, every rule's event, token and account events.
+FLOODABLE = frozenset(
+    spec.name
+    for spec in (
+        AUTHN_REQUIRED,
+        AUTHZ_FAIL,
+        INPUT_VALIDATION_FAIL,
+        SESSION_CSRF_FAIL,
+        UPLOAD_VALIDATION,
+    )
+)
+_TALLY = "talaro_security_tally"  # g: [records, bytes] of the request's security records
+_FLOODING = "talaro_flooding"  # g: {source key: flooding}, asked once per request
+
+
+def _flood_key(part: str, kind: str, source: str) -> str:
+    return f"flood:{part}:{kind}:{source}"
+
+
+def admit_security_record(spec: EventSpec, attributes: Mapping[str, Any]) -> bool:
+    """Telemetry asks this before writing a security record (`Runtime.admit`): the record
+    is tallied for the request's source, and refused when it is a routine one and that
+    source is flooding. The source is the signed-in user, else the client address (as
+    TALARO_TRUSTED_PROXIES sees it), so no one can make another user's records refused."""
+    if not has_request_context():
+        return True
+    tally = g.setdefault(_TALLY, [0, 0])
+    tally[0] += 1
+    tally[1] += _approximate_size(attributes)
+    if spec.name not in FLOODABLE:
+        return True
+    key = _flood_key("on", *_source())
+    seen = g.setdefault(_FLOODING, {})
+    if key not in seen:
+        store = _store()
+        seen[key] = store is not None and store.has_flag(key)
+    return not seen[key]
+
+
+def _approximate_size(attributes: Mapping[str, Any]) -> int:
+    """What a record costs the file, near enough: its keys and values as text."""
+    size = 0
+    for key, value in attributes.items():
+        if isinstance(value, str):
+            size += len(key) + len(value)
+        elif isinstance(value, list | tuple):
+            size += len(key) + sum(len(str(item)) for item in value)
+        else:
+            size += len(key) + 8
+    return size
+
+
+def count_security_records(response: Response) -> Response:
+    """After every request: add its security records (number and bytes) to its source's
+    window. Over TALARO_DETECT_FLOOD_RECORDS or TALARO_DETECT_FLOOD_BYTES the source is
+    flooding: `malicious_log_flood` fires once, and its routine records are counted
+    (/readyz `dropped`), not written, until the window ends."""
+    tally = g.pop(_TALLY, None)
+    store = _store()
+    if not tally or store is None:
+        return response
+    kind, source = _source()
+    window = _setting("TALARO_DETECT_FLOOD_WINDOW")
+    records = store.incr_by(_flood_key("records", kind, source), tally[0], window)
+    size = store.incr_by(_flood_key("bytes", kind, source), tally[1], window)
+    most, largest = _setting("TALARO_DETECT_FLOOD_RECORDS"), _setting("TALARO_DETECT_FLOOD_BYTES")
+    if records <= most and size <= largest:
+        return response
+    rest = store.ttl(_flood_key("records", kind, source)) or window
+    if store.flag(_flood_key("on", kind, source), rest):
+        _fired(
+            MALICIOUS_LOG_FLOOD,
+            LOG_FLOOD,
+            f"{records} security records ({size} bytes) from one {kind} within {window}s; "
+            f"its routine records are counted, not written, for {rest:.0f}s",
+            {
+                "talaro.rule.count": records,
+                "talaro.rule.bytes": size,
+                "talaro.rule.threshold": most,
+                "talaro.rule.bytes_threshold": largest,
+                "talaro.rule.window_s": window,
+                "talaro.rule.source": kind,
+                "talaro.rule.suppressed_events": sorted(FLOODABLE),
+                "talaro.rule.suppressed_s": round(rest, 3),
+            },
+        )
     return response

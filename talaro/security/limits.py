@@ -3,7 +3,9 @@
 Over a limit the client gets 429 with `Retry-After` in the error envelope (errors.py),
 and `excess_rate_limit_exceeded` is emitted once per key and window (later 429s still
 appear as `http_request` records). Limits count in Redis when TALARO_REDIS_URL is set,
-else in the process; if Redis goes away they count in the process until it is back.
+else in the process; if Redis goes away they count in the process until it is back. While
+they count in the process, each of the host's TALARO_WORKERS workers enforces its share of
+each limit (shared.per_worker), so the host never allows more than the limit.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from flask import Flask, request
 from flask_limiter import Limiter, RequestLimit
 from flask_login import current_user
 
+from talaro.security.shared import per_worker
 from talaro.security.store import Store
 from talaro.telemetry.catalogue import EXCESS_RATE_LIMIT_EXCEEDED
 from talaro.telemetry.events import FAILURE, emit
@@ -71,6 +74,7 @@ def init_limits(app: Flask, store: Store) -> Limiter:
                     "talaro.rate_limit": str(limit.limit),
                     "talaro.rate_limit.key": key,
                     "talaro.rate_limit.scope": scope,
+                    "http.response.status_code": 429,
                 },
             )
 
@@ -86,9 +90,24 @@ def init_limits(app: Flask, store: Store) -> Limiter:
         enabled=app.config["TALARO_RATELIMIT_ENABLED"],
     )
     limiter.init_app(app)
+
+    def counted_here() -> bool:
+        # Flask-Limiter has no public flag for its fallback; the store's flag backs it up.
+        dead = getattr(limiter, "_storage_dead", False) or not getattr(store, "available", True)
+        return not url or dead
+
+    def limit_of(setting: str) -> Callable[[], str]:
+        def limit() -> str:
+            workers = app.config["TALARO_WORKERS"]
+            if workers > 1 and counted_here():
+                return per_worker(app.config[setting], workers)
+            return str(app.config[setting])
+
+        return limit
+
     for scope, rule in RATE_LIMITS.items():
         decorate = limiter.shared_limit(
-            app.config[rule.setting], scope=scope, key_func=rule.key, methods=["POST"]
+            limit_of(rule.setting), scope=scope, key_func=rule.key, methods=["POST"]
         )
         for endpoint in rule.endpoints:
             view = app.view_functions.get(endpoint)

@@ -35,6 +35,9 @@ class Store(Protocol):
     def incr(self, key: str, ttl: float) -> int:
         """Add one to `key` and return the new count; the first hit opens a `ttl` window."""
 
+    def incr_by(self, key: str, amount: int, ttl: float) -> int:
+        """Like `incr`, adding `amount`."""
+
     def add(self, key: str, member: str, ttl: float) -> tuple[bool, int]:
         """Add `member` to the set `key`: (whether it was new, the set's size)."""
 
@@ -64,7 +67,8 @@ class _Entry:
 class MemoryStore:
     """One process's state; `clock` is injectable so tests can move time."""
 
-    clock: Clock = time.monotonic
+    # Wall time, as RedisStore's: account locks (locks.py) keep these times in the database.
+    clock: Clock = time.time
     _data: dict[str, _Entry] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ops: int = 0
@@ -88,9 +92,12 @@ class MemoryStore:
         return entry
 
     def incr(self, key: str, ttl: float) -> int:
+        return self.incr_by(key, 1, ttl)
+
+    def incr_by(self, key: str, amount: int, ttl: float) -> int:
         with self._lock:
             entry = self._entry(key, ttl, int)
-            entry.value += 1
+            entry.value += amount
             return int(entry.value)
 
     def add(self, key: str, member: str, ttl: float) -> tuple[bool, int]:
@@ -142,6 +149,8 @@ class RedisStore:
 
     When Redis cannot be reached the store falls back to this process's own counters (as
     Flask-Limiter's in-memory fallback does) and retries Redis after `RETRY_AFTER` seconds.
+    Losing and regaining Redis calls `on_change(available, reason)` once each (the
+    security package emits `sys_monitor_disabled` / `sys_monitor_enabled` from it).
     """
 
     def __init__(self, url: str, prefix: str, timeout: float = 0.5) -> None:
@@ -152,31 +161,69 @@ class RedisStore:
         self.clock: Clock = time.time  # shared windows need a clock every machine agrees on
         self.fallback = MemoryStore(clock=time.time)
         self._down_until = 0.0
+        self.available = True
+        self.on_change: Callable[[bool, str], None] | None = None
+        self._state_lock = threading.Lock()
 
     def _run(self, op: Callable[[], T], name: str, *args: Any) -> T:
         if time.monotonic() >= self._down_until:
             try:
-                return op()
+                result = op()
             except redis.RedisError as exc:
-                self._down_until = time.monotonic() + RETRY_AFTER
-                logger.warning(
-                    "Redis unreachable; detection counts in this process for %ss: %s",
-                    RETRY_AFTER,
-                    exc,
-                )
+                self._lost(exc)
+            else:
+                if not self.available:
+                    self._changed(True, "")
+                return result
         return getattr(self.fallback, name)(*args)  # type: ignore[no-any-return]
+
+    def ping(self) -> bool:
+        """Whether Redis answers now (not asked again within `RETRY_AFTER` of a failure)."""
+        if time.monotonic() < self._down_until:
+            return False
+        try:
+            self.client.ping()
+        except redis.RedisError as exc:
+            self._lost(exc)
+            return False
+        if not self.available:
+            self._changed(True, "")
+        return True
+
+    def _lost(self, exc: redis.RedisError) -> None:
+        self._down_until = time.monotonic() + RETRY_AFTER
+        if self.available:
+            logger.warning(
+                "Redis unreachable; detection counts in this process (retried every %ss): %s",
+                RETRY_AFTER,
+                exc,
+            )
+        self._changed(False, str(exc))
+
+    def _changed(self, available: bool, reason: str) -> None:
+        with self._state_lock:
+            if self.available == available:
+                return
+            self.available = available
+        if available:
+            logger.warning("Redis reachable again; detection counts are shared again")
+        if self.on_change is not None:
+            self.on_change(available, reason)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
 
     def incr(self, key: str, ttl: float) -> int:
+        return self.incr_by(key, 1, ttl)
+
+    def incr_by(self, key: str, amount: int, ttl: float) -> int:
         def op() -> int:
             pipe = self.client.pipeline()
-            pipe.incr(self._k(key))
+            pipe.incrby(self._k(key), amount)
             pipe.pexpire(self._k(key), _ms(ttl), nx=True)
             return int(pipe.execute()[0])
 
-        return self._run(op, "incr", key, ttl)
+        return self._run(op, "incr_by", key, amount, ttl)
 
     def add(self, key: str, member: str, ttl: float) -> tuple[bool, int]:
         def op() -> tuple[bool, int]:

@@ -7,30 +7,37 @@ import secrets
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask import g, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from talaro.errors import Conflict, Invalid, NotFound, Unauthenticated
 from talaro.extensions import db
-from talaro.identity import AuthMethod, account_key, clear_principal, set_principal
-from talaro.models import ApiToken, Role, User, utcnow
+from talaro.identity import AuthMethod, account_key, auth_method, clear_principal, set_principal
+from talaro.models import ApiToken, Role, User, new_id, utcnow
 from talaro.security import detection
+from talaro.services import sessions
 from talaro.services.passwords import (
-    MIN_PASSWORD_LENGTH,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
 from talaro.telemetry.catalogue import (
     AUTHN_LOGIN_FAIL,
     AUTHN_LOGIN_SUCCESS,
     AUTHN_LOGIN_SUCCESSAFTERFAIL,
+    AUTHN_PASSWORD_CHANGE,
+    AUTHN_PASSWORD_CHANGE_FAIL,
+    AUTHN_PASSWORD_RESET,
     AUTHN_TOKEN_CREATED,
     AUTHN_TOKEN_REUSE,
     AUTHN_TOKEN_REVOKED,
     AUTHZ_CHANGE,
     SESSION_EXPIRED,
+    USER_CREATE_EXISTING,
     USER_CREATED,
 )
 from talaro.telemetry.events import FAILURE, emit, recorded
@@ -50,12 +57,13 @@ def normalise_email(email: str) -> str:
         raise Invalid("Invalid email address", details={"fields": {"email": [str(exc)]}}) from exc
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"Password must be at least {MIN_PASSWORD_LENGTH} characters",
-            details={"fields": {"password": ["too short"]}},
-        )
+def check_password_strength(
+    password: str, email: str | None = None, field: str = "password"
+) -> None:
+    """422 naming `field` when the password breaks the policy (services/passwords.py)."""
+    problem = password_problem(password, email=email)
+    if problem is not None:
+        raise Invalid(problem, details={"fields": {field: [problem]}})
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -77,10 +85,11 @@ def create_user(
     *,
     via: str = "registration",
 ) -> User:
-    """Create a user; 409 when the email is taken (compared case-insensitively)."""
+    """Create a user; 409 when the email is taken (compared case-insensitively). For
+    operators and admins: self-registration goes through `register`, which tells no one."""
     with recorded(USER_CREATED, **{"talaro.via": via}) as details:
         email = normalise_email(email)
-        check_password_strength(password)
+        check_password_strength(password, email)
         if find_user_by_email(email) is not None:
             raise Conflict("A user with this email already exists", code="email_taken")
         user = User(
@@ -90,11 +99,69 @@ def create_user(
             role=role,
         )
         db.session.add(user)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError as exc:  # a concurrent registration of the same address
+            db.session.rollback()
+            raise Conflict("A user with this email already exists", code="email_taken") from exc
         details.update({"target.user.id": user.id, "target.user.roles": [user.role]})
-    if via == "registration":
-        detection.registered()
     return user
+
+
+def register(email: str, password: str, name: str) -> User:
+    """Self-registration, answering the same whether or not the address has an account.
+
+    A new address gets an INTERVIEWER account. For a taken one nothing is created: the
+    caller gets a user-shaped answer that is never stored (same cost: the password is
+    hashed all the same), the security team a `user_create_existing` record, and the
+    account's owner a notice at their next sign-in."""
+    email = normalise_email(email)
+    check_password_strength(password, email)
+    detection.registered()  # both outcomes count: from outside they look the same
+    if find_user_by_email(email) is None:
+        try:
+            return create_user(email, password, name, via="registration")
+        except Conflict:
+            pass  # lost a race with another registration: answer as for a taken address
+    hash_password(password)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        existing.registration_attempted_at = utcnow()
+        db.session.commit()
+    emit(
+        USER_CREATE_EXISTING,
+        outcome=FAILURE,
+        reason="Registration attempted for an address that has an account",
+        attributes={
+            "user.hash": account_key(email),
+            "target.user.id": existing.id if existing is not None else None,
+        },
+    )
+    return User(
+        id=new_id(),
+        email=email,
+        name=name.strip() or email,
+        role=Role.INTERVIEWER,
+        active=True,
+        password_must_change=False,
+    )
+
+
+REGISTRATION_NOTICE = (
+    "Someone tried to register a new account with your email address on {when} (UTC). "
+    "If it was not you, nothing was changed; consider changing your password."
+)
+
+
+def take_notices(user: User) -> list[str]:
+    """Notices for the user at sign-in (shown once)."""
+    notices: list[str] = []
+    if user.registration_attempted_at is not None:
+        when = user.registration_attempted_at.strftime("%Y-%m-%d %H:%M")
+        notices.append(REGISTRATION_NOTICE.format(when=when))
+        user.registration_attempted_at = None
+        db.session.commit()
+    return notices
 
 
 def authenticate(email: str, password: str) -> User:
@@ -115,7 +182,11 @@ def authenticate(email: str, password: str) -> User:
             AUTHN_LOGIN_FAIL,
             outcome=FAILURE,
             reason=reason,
-            attributes={"user.hash": account, "talaro.login.account_exists": user is not None},
+            attributes={
+                "user.hash": account,
+                "talaro.login.account_exists": user is not None,
+                "http.response.status_code": Unauthenticated.status,
+            },
         )
         detection.login_failed(account, account_exists=user is not None)
         raise Unauthenticated(BAD_CREDENTIALS, code="invalid_credentials")
@@ -148,17 +219,64 @@ def _refusal(user: User | None, password_ok: bool, *, locked: bool) -> str | Non
     return None if user.active else "inactive"
 
 
+SESSION_ID_KEY = "talaro_sid"  # the session cookie's key for its UserSession row
+CSRF_KEYS = ("csrf_token",)  # Flask-WTF's raw token, in the session and cached in g
+
+
 def start_session(user: User) -> None:
-    """Sign `user` in with the session cookie (after `authenticate`)."""
+    """Sign `user` in with the session cookie (after `authenticate`): a fresh session (no
+    value of the anonymous one survives, the CSRF token included) with a row of its own."""
+    session.clear()
+    for key in CSRF_KEYS:
+        g.pop(key, None)
+    row = sessions.open_session(user)
     login_user(user)
+    session[SESSION_ID_KEY] = row.id
     set_principal(user, AuthMethod.SESSION)
 
 
-def end_session() -> None:
-    """Sign out of the session cookie."""
-    emit(SESSION_EXPIRED, reason="logout")
+def current_session_id() -> str | None:
+    value = session.get(SESSION_ID_KEY)
+    return value if isinstance(value, str) else None
+
+
+def end_session(user: User) -> None:
+    """Sign out: every session of the user ends, on every device (the product's rule:
+    logout makes every earlier cookie of the user useless)."""
+    ended = sessions.end_sessions(user.id, sessions.EndReason.LOGOUT)
+    db.session.commit()
+    emit(SESSION_EXPIRED, reason="logout", attributes={"talaro.session.ended_count": ended})
     logout_user()
+    session.clear()
     clear_principal()
+
+
+def sign_out_everywhere(user: User, *, acting: User | None = None) -> int:
+    """End every session of `user` and revoke their API tokens (an ADMIN, or the CLI)."""
+    ended = _cut_off(user, sessions.EndReason.SIGNED_OUT_EVERYWHERE)
+    db.session.commit()
+    emit(
+        SESSION_EXPIRED,
+        reason=sessions.EndReason.SIGNED_OUT_EVERYWHERE,
+        attributes={
+            "target.user.id": user.id,
+            "talaro.session.ended_count": ended,
+            "talaro.via": "api" if acting is not None else "cli",
+        },
+    )
+    return ended
+
+
+def _cut_off(user: User, reason: str) -> int:
+    """End the user's sessions and revoke their tokens (not committed): nothing issued
+    before survives, not even a reactivation."""
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return sessions.end_sessions(user.id, reason)
 
 
 def list_users() -> list[User]:
@@ -179,9 +297,12 @@ def update_user(
     if role is not None and role != user.role:
         changes["role"] = f"{user.role}->{role}"
         user.role = Role(role)
+    ended = None
     if active is not None and active != user.active:
         changes["active"] = active
         user.active = active
+        if not active:
+            ended = _cut_off(user, sessions.EndReason.DEACTIVATED)
     db.session.commit()
     if changes:
         emit(
@@ -191,9 +312,83 @@ def update_user(
                 "target.user.roles": [user.role],
                 "talaro.changes": sorted(f"{key}={value}" for key, value in changes.items()),
                 "talaro.via": "api" if acting is not None else "cli",
+                "talaro.session.ended_count": ended,
             },
         )
     return user
+
+
+# Passwords -------------------------------------------------------------------
+
+WRONG_CURRENT = "The current password is not right"
+
+
+def change_password(user: User, current: str, new: str) -> int:
+    """Change one's own password (the current one required): every other session of the
+    user ends, the one making the change stays. Returns how many sessions ended.
+
+    A wrong current password counts as a failed sign-in of the account (so guessing it
+    through a stolen session meets the same lock), and a locked account is refused alike."""
+    account = account_key(user.email)
+    with span("password.verify"):
+        ok = verify_password(user.password_hash, current)
+    reason = "locked" if detection.account_locked(account) else None if ok else "wrong password"
+    if reason is not None:
+        _password_change_failed(reason)
+        if reason == "wrong password":
+            detection.login_failed(account, account_exists=True)
+        raise Invalid(WRONG_CURRENT, details={"fields": {"current_password": [WRONG_CURRENT]}})
+    if new == current:
+        _password_change_failed("same password")
+        message = "Choose a new password different from the current one"
+        raise Invalid(message, details={"fields": {"new_password": [message]}})
+    try:
+        check_password_strength(new, user.email, field="new_password")
+    except Invalid:
+        _password_change_failed("policy")
+        raise
+    _set_password(user, new, must_change=False)
+    keep = current_session_id() if auth_method() is AuthMethod.SESSION else None
+    ended = sessions.end_sessions(user.id, sessions.EndReason.PASSWORD_CHANGE, keep=keep)
+    db.session.commit()
+    emit(AUTHN_PASSWORD_CHANGE, attributes={"talaro.session.ended_count": ended})
+    return ended
+
+
+def _password_change_failed(reason: str) -> None:
+    emit(AUTHN_PASSWORD_CHANGE_FAIL, outcome=FAILURE, reason=reason)
+
+
+def _set_password(user: User, password: str, *, must_change: bool) -> None:
+    user.password_hash = hash_password(password)
+    user.password_must_change = must_change
+    user.password_changed_at = utcnow()
+
+
+def reset_password(
+    user: User, password: str, *, temporary: bool = True, acting: User | None = None
+) -> int:
+    """An ADMIN (or an operator, `acting` None) sets `user`'s password; a temporary one
+    must be changed at the next sign-in. Every session of the user ends."""
+    if acting is not None and acting.id == user.id:
+        raise Conflict(
+            "Change your own password with your current one (POST /api/auth/password)",
+            code="own_password",
+        )
+    check_password_strength(password, user.email)
+    _set_password(user, password, must_change=temporary)
+    ended = sessions.end_sessions(user.id, sessions.EndReason.PASSWORD_RESET)
+    db.session.commit()
+    emit(
+        AUTHN_PASSWORD_RESET,
+        attributes={
+            "target.user.id": user.id,
+            "talaro.via": "api" if acting is not None else "cli",
+            "talaro.password.temporary": temporary,
+            "talaro.session.ended_count": ended,
+        },
+    )
+    return ended
 
 
 # API tokens ------------------------------------------------------------------
@@ -233,8 +428,9 @@ def revoke_token(user: User, token_id: str) -> ApiToken:
     return token
 
 
-def user_for_token(secret: str, now: datetime | None = None) -> User | None:
-    """The active user owning a live token, updating its last-used time; else None."""
+def live_token(secret: str, now: datetime | None = None) -> ApiToken | None:
+    """The live token with this secret, of an active user, its last-used time updated;
+    else None."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     query = (
@@ -264,4 +460,10 @@ def user_for_token(secret: str, now: datetime | None = None) -> User | None:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         token.last_used_at = now
         db.session.commit()
-    return token.user
+    return token
+
+
+def user_for_token(secret: str, now: datetime | None = None) -> User | None:
+    """The active user owning a live token, updating its last-used time; else None."""
+    token = live_token(secret, now)
+    return token.user if token is not None else None

@@ -4,17 +4,18 @@ sandbox, its candidate matched and the resume stored, with its events; one file 
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import re
 import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from talaro.errors import Conflict, Invalid, PayloadTooLarge, ServiceError, UnsupportedMediaType
 from talaro.extensions import db
@@ -32,6 +33,14 @@ from talaro.telemetry.events import FAILURE, emit, recorded
 from talaro.telemetry.spans import span, span_between
 
 MAX_FILENAME_LENGTH = 255
+# What the database may refuse about one file's rows (not an outage: that stays a 500).
+STORING_ERRORS = (IntegrityError, DataError)
+# Extensions recorded as `file.extension`: Python's built-in table (not the host's
+# mime.types) and the office formats it lacks, so "resume.jane" records none rather than
+# a piece of a name.
+KNOWN_EXTENSIONS = frozenset(
+    extension.lstrip(".") for extension in mimetypes.MimeTypes(filenames=()).types_map[True]
+) | {"docx", "docm", "dotx", "odt", "rtf", "pages", "xlsx", "pptx"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Ingested:
     id: str | None = None  # the stored resume, or the one a duplicate repeats
     error: str | None = None
     size: int = 0
+    sha256: str | None = None
     resume: Resume | None = field(default=None, compare=False, repr=False)
     refusal: ServiceError | None = field(default=None, compare=False, repr=False)
 
@@ -109,7 +119,8 @@ def read_upload(stream: IO[bytes], filename: str) -> Upload:
         error = PayloadTooLarge(
             f"File is larger than the {limit // 1024} KiB limit", code="file_too_large"
         )
-        raise _rejected(error, filename, len(data), "size")
+        # Only the first bytes were read: a hash of them would name no file.
+        raise _rejected(error, "size", file_attributes(filename, len(data)))
     return Upload(filename, data)
 
 
@@ -138,13 +149,29 @@ def extraction_limits() -> sandbox.Limits:
     )
 
 
-def _rejected(error: ServiceError, filename: str, size: int, check: str) -> ServiceError:
+def file_attributes(filename: str, size: int, sha256: str | None = None) -> dict[str, Any]:
+    """What telemetry records of an uploaded file (ECS `file.*`): its extension, size and
+    SHA-256, never its name, which usually names the candidate (the database keeps it)."""
+    attributes: dict[str, Any] = {"file.size": size}
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    if extension in KNOWN_EXTENSIONS:
+        attributes["file.extension"] = extension
+    if sha256 is not None:
+        attributes["file.hash.sha256"] = sha256
+    return attributes
+
+
+def _rejected(error: ServiceError, check: str, attributes: dict[str, Any]) -> ServiceError:
     """Record an `upload_validation` security event naming the failed check."""
     emit(
         UPLOAD_VALIDATION,
         outcome=FAILURE,
         reason=error.message,
-        attributes={"file.name": filename, "file.size": size, "talaro.check": check},
+        attributes={
+            **attributes,
+            "talaro.check": check,
+            "http.response.status_code": error.status,
+        },
     )
     return error
 
@@ -153,13 +180,15 @@ def _validate(upload: Upload) -> _Checked:
     """The checks that need no parsing: empty, type from the bytes."""
     if not upload.data:
         error = Invalid("File is empty", code="empty_file")
-        raise _rejected(error, upload.filename, len(upload.data), "empty")
+        raise _rejected(error, "empty", file_attributes(upload.filename, 0))
+    digest = hashlib.sha256(upload.data).hexdigest()
     try:
         content_type = detect_type(upload.data)
     except UnsupportedFileType as exc:
         error = UnsupportedMediaType(str(exc), code="unsupported_file_type")
-        raise _rejected(error, upload.filename, len(upload.data), "type") from exc
-    return _Checked(upload, content_type, hashlib.sha256(upload.data).hexdigest())
+        attributes = file_attributes(upload.filename, len(upload.data), digest)
+        raise _rejected(error, "type", attributes) from exc
+    return _Checked(upload, content_type, digest)
 
 
 def _check_not_stored(digest: str) -> None:
@@ -194,7 +223,8 @@ def _extract_text(checked: _Checked, pending: Future[sandbox.Extraction]) -> san
                     )
             except ExtractionError as exc:
                 error = Invalid(str(exc), code="unreadable_file")
-                raise _rejected(error, upload.filename, len(upload.data), exc.check) from exc
+                attributes = file_attributes(upload.filename, len(upload.data), checked.digest)
+                raise _rejected(error, exc.check, attributes) from exc
         details.update(
             {
                 "talaro.pages": done.text.pages,
@@ -238,27 +268,48 @@ def _store(user: User, job: Job | None, checked: _Checked, done: sandbox.Extract
     """Add and commit one resume; a concurrent request's identical file is a duplicate."""
     resume = _add(user, job, checked, done)
     try:
-        db.session.commit()
-    except IntegrityError as exc:  # the same file committed by a concurrent request
+        _commit_keeping_values()
+    except STORING_ERRORS as exc:
+        # The same file committed by a concurrent request (the unique sha256), or a value
+        # the database refuses: this file fails, alone, and nothing of it is left behind.
         db.session.rollback()
         digest = checked.digest
         existing = db.session.scalar(select(Resume.id).where(Resume.sha256 == digest))
         if existing is None:
-            raise
+            raise Invalid(
+                "The file's extracted values could not be stored", code="unstorable_file"
+            ) from exc
         raise _duplicate(existing) from exc
     return resume
+
+
+def _commit_keeping_values() -> None:
+    """Commit without expiring the stored rows: the events and the answer are built from
+    memory, so the commit is the last thing the upload needs the database for, and a
+    connection lost after it cannot turn a stored resume into an error the client sees."""
+    session = db.session()
+    kept, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = kept
 
 
 def _result(upload: Upload, outcome: Resume | ServiceError) -> Ingested:
     """The file's result: created, or refused (a duplicate names the stored resume)."""
     size = len(upload.data)
     if isinstance(outcome, Resume):
-        return Ingested(upload.filename, "created", outcome.id, size=size, resume=outcome)
+        return Ingested(
+            upload.filename, "created", outcome.id, size=size, sha256=outcome.sha256, resume=outcome
+        )
     if isinstance(outcome, Conflict):
         status, resume_id = "duplicate", outcome.details["id"]
     else:
         status, resume_id = "failed", None
-    return Ingested(upload.filename, status, resume_id, outcome.message, size, refusal=outcome)
+    digest = hashlib.sha256(upload.data).hexdigest() if upload.data else None
+    return Ingested(
+        upload.filename, status, resume_id, outcome.message, size, digest, refusal=outcome
+    )
 
 
 def _record_upload(result: Ingested) -> None:
@@ -267,7 +318,7 @@ def _record_upload(result: Ingested) -> None:
     with (
         suppress(ServiceError),
         recorded(
-            RESUME_UPLOAD, **{"file.name": result.filename, "file.size": result.size}
+            RESUME_UPLOAD, **file_attributes(result.filename, result.size, result.sha256)
         ) as details,
     ):
         if result.refusal is not None:
@@ -314,7 +365,7 @@ def bulk_upload(
             raise Invalid("No files were sent", details={"fields": {"files": ["required"]}})
         if len(files) > limit:
             error = Invalid(f"At most {limit} files per bulk upload", code="too_many_files")
-            raise _rejected(error, f"{len(files)} files", 0, "bulk_count")
+            raise _rejected(error, "bulk_count", {"talaro.file_count": len(files)})
         job = job_for(job_id)
         pending = _read_all(files)
         limits = extraction_limits()
@@ -343,7 +394,8 @@ def _read_all(files: Sequence[tuple[str | None, IO[bytes]]]) -> list[_Pending]:
             f"The files together are larger than the {total_limit // 2**20} MiB bulk limit",
             code="bulk_too_large",
         )
-        raise _rejected(error, f"{len(files)} files", total, "bulk_size")
+        attributes = {"talaro.file_count": len(files), "file.size": total}
+        raise _rejected(error, "bulk_size", attributes)
     return pending
 
 
@@ -374,8 +426,8 @@ def _store_all(user: User, job: Job | None, pending: list[_Pending]) -> list[Ing
         db.session.flush()  # ids, before the commit expires every row
         pairs = zip(pending, outcomes, strict=True)
         results = [_result(item.upload, outcome) for item, outcome in pairs]
-        db.session.commit()
-    except IntegrityError:
+        _commit_keeping_values()
+    except STORING_ERRORS:  # one file's fault: store each alone, so only it fails
         db.session.rollback()
         for item in pending:
             item.outcome = None

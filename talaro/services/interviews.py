@@ -13,6 +13,7 @@ from talaro.extensions import db
 from talaro.models import (
     Candidate,
     Feedback,
+    FeedbackVersion,
     Interview,
     InterviewStatus,
     Job,
@@ -23,6 +24,7 @@ from talaro.permissions import Action, check_interview, visible_interviews
 from talaro.telemetry.catalogue import (
     INTERVIEW_DELETE,
     INTERVIEW_FEEDBACK,
+    INTERVIEW_FEEDBACK_VERSIONS,
     INTERVIEW_LIST,
     INTERVIEW_SCHEDULE,
     INTERVIEW_UPDATE,
@@ -191,7 +193,13 @@ def update(user: User, interview_id: str, changes: dict[str, Any]) -> Interview:
 
 
 def _apply(interview: Interview, changes: dict[str, Any]) -> None:
-    if "interviewer_id" in changes:
+    if "interviewer_id" in changes and changes["interviewer_id"] != interview.interviewer_id:
+        if interview.feedback is not None:
+            # Feedback belongs to its author: reassigning would hand it to someone else.
+            raise Conflict(
+                "The interview has feedback from its interviewer, so it cannot be reassigned",
+                code="feedback_exists",
+            )
         interview.interviewer_id = _interviewer(changes["interviewer_id"]).id
     if "starts_at" in changes:
         interview.starts_at = changes["starts_at"]
@@ -214,28 +222,63 @@ def delete(user: User, interview_id: str) -> None:
         db.session.commit()
 
 
+FEEDBACK_FIELDS = ("rating", "recommendation", "notes")
+
+
 def submit_feedback(user: User, interview_id: str, data: dict[str, Any]) -> tuple[Feedback, bool]:
-    """Create or edit the one feedback of an interview; returns it and whether it is new.
-    The rating and notes are about a candidate and stay out of telemetry."""
+    """Create or edit the one feedback of an interview (its author only); returns it and
+    whether it is new. An edit keeps the previous version. The record says which fields
+    changed and the version, never their values: they are about a candidate."""
     with recorded(INTERVIEW_FEEDBACK, **{"interview.id": interview_id}) as details:
         interview = get_interview(user, interview_id, Action.INTERVIEW_FEEDBACK)
-        feedback, created = _save_feedback(user, interview, data)
-        details["talaro.created"] = created
+        feedback, created, changed = _save_feedback(user, interview, data)
+        details.update(
+            {
+                "talaro.created": created,
+                "talaro.changed_fields": changed,
+                "talaro.feedback.version": feedback.version,
+            }
+        )
     return feedback, created
 
 
-def _save_feedback(user: User, interview: Interview, data: dict[str, Any]) -> tuple[Feedback, bool]:
+def feedback_versions(user: User, interview_id: str) -> list[FeedbackVersion]:
+    """The earlier versions of an interview's feedback, oldest first (hiring managers and
+    the author)."""
+    with recorded(INTERVIEW_FEEDBACK_VERSIONS, **{"interview.id": interview_id}) as details:
+        interview = get_interview(user, interview_id, Action.FEEDBACK_VERSIONS)
+        versions = list(interview.feedback.earlier) if interview.feedback is not None else []
+        details["talaro.result_count"] = len(versions)
+    return versions
+
+
+def _save_feedback(
+    user: User, interview: Interview, data: dict[str, Any]
+) -> tuple[Feedback, bool, list[str]]:
     if interview.status == InterviewStatus.CANCELLED:
         raise Conflict("The interview was cancelled", code="interview_cancelled")
     if utcnow() < interview.starts_at:
         raise Conflict("Feedback opens when the interview starts", code="interview_not_started")
+    new = {"rating": data["rating"], "recommendation": data["recommendation"]}
+    new["notes"] = data.get("notes", "")
     feedback = interview.feedback
-    created = feedback is None
-    if created:
-        feedback = Feedback(interview=interview, author_id=user.id)
+    if feedback is None:
+        feedback = Feedback(interview=interview, author_id=user.id, version=1, **new)
         db.session.add(feedback)
-    feedback.rating = data["rating"]
-    feedback.recommendation = data["recommendation"]
-    feedback.notes = data.get("notes", "")
-    db.session.commit()
-    return feedback, created
+        db.session.commit()
+        return feedback, True, list(FEEDBACK_FIELDS)
+    changed = [name for name in FEEDBACK_FIELDS if getattr(feedback, name) != new[name]]
+    if changed:
+        feedback.earlier.append(
+            FeedbackVersion(
+                version=feedback.version,
+                author_id=feedback.author_id,
+                written_at=feedback.updated_at,
+                **{name: getattr(feedback, name) for name in FEEDBACK_FIELDS},
+            )
+        )
+        for name in changed:
+            setattr(feedback, name, new[name])
+        feedback.version += 1
+        db.session.commit()
+    return feedback, False, changed

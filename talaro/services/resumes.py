@@ -17,6 +17,8 @@ from talaro.services import candidates
 from talaro.telemetry.catalogue import RESUME_DELETE, RESUME_LIST, RESUME_UPDATE, RESUME_VIEW
 from talaro.telemetry.events import recorded
 
+EXPERIENCE_KEYS = ("employer", "title", "start", "end")
+
 
 def job_for(job_id: str | None) -> Job | None:
     """The job a resume is to be attached to (None for none); an unknown id is Invalid."""
@@ -90,6 +92,10 @@ def _apply_changes(resume: Resume, changes: dict[str, Any]) -> None:
     corrected = changes.get("fields") or {}
     if "phone" in corrected and corrected["phone"]:
         corrected["phone"] = normalise_phone(corrected["phone"])
+    if corrected.get("experience"):  # every job with the keys an extracted one has
+        corrected["experience"] = [
+            {key: job.get(key) for key in EXPERIENCE_KEYS} for job in corrected["experience"]
+        ]
     if corrected:
         resume.corrections = {**(resume.corrections or {}), **corrected}
         for name in ("name", "email", "phone"):

@@ -15,9 +15,11 @@ Where it goes (settings come from the environment, see talaro/config.py)
     ``OTEL_EXPORTER_OTLP_ENDPOINT`` unset: OTLP JSON Lines files in
     ``TALARO_TELEMETRY_DIR`` (default ``logs/``): security.jsonl, application.jsonl,
     traces.jsonl, metrics.jsonl, rotated at ``TALARO_TELEMETRY_MAX_BYTES`` keeping
-    ``TALARO_TELEMETRY_BACKUPS``. Set: OTLP over ``OTEL_EXPORTER_OTLP_PROTOCOL``
-    (``http/protobuf`` or ``grpc``); ``TALARO_TELEMETRY_FILES=always`` keeps the files
-    too. ``OTEL_SDK_DISABLED=true`` turns everything off.
+    ``TALARO_TELEMETRY_BACKUPS``, but for security.jsonl: written inline, its rotated
+    files kept until retention (retention.py). Set: OTLP over
+    ``OTEL_EXPORTER_OTLP_PROTOCOL`` (``http/protobuf`` or ``grpc``), and security.jsonl
+    still; ``TALARO_TELEMETRY_FILES=always`` keeps every file too, ``never`` none.
+    ``OTEL_SDK_DISABLED=true`` turns everything off.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ from urllib.parse import parse_qsl
 import click
 from flask import Flask, Response, current_app, request
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import NoOpMeter
 from opentelemetry.trace import Span
 from opentelemetry.util.http import ExcludeList, parse_excluded_urls
 
 from talaro.telemetry import events
+from talaro.telemetry.checkpoints import STORE as CHECKPOINT_STORE
 from talaro.telemetry.context import IDENTITY_MODES, user_attributes
+from talaro.telemetry.database import StatementSpans, statement_attributes
 from talaro.telemetry.metrics import Instruments
 from talaro.telemetry.redaction import redact_query
 from talaro.telemetry.runtime import EXTENSION, SCOPE, Runtime, build_providers
@@ -60,13 +63,15 @@ def init_app(app: Flask) -> None:
     if "http" not in os.environ.get("OTEL_SEMCONV_STABILITY_OPT_IN", ""):
         # Set by the entry points (gunicorn.conf.py, make run, the Dockerfile).
         logger.warning("OTEL_SEMCONV_STABILITY_OPT_IN=http is not set: spans use old HTTP names")
-    providers = build_providers(app.config)
+    # The app factory registers where the audit chain's checkpoints go (checkpoints.py).
+    providers = build_providers(app.config, app.extensions.get(CHECKPOINT_STORE))
     runtime = Runtime(
         providers=providers,
         logger=providers.logger_provider.get_logger(SCOPE),
         tracer=providers.tracer_provider.get_tracer(SCOPE),
         instruments=Instruments(providers.meter_provider.get_meter(SCOPE), providers.health),
         check_events=app.config.get("TALARO_TELEMETRY_CHECK_EVENTS", app.testing),
+        require_audit_trail=app.config.get("TALARO_REQUIRE_AUDIT_TRAIL", False),
     )
     app.extensions[EXTENSION] = runtime
     # One list, read by the instrumentation (spans) and by our hook (http_request records).
@@ -117,24 +122,34 @@ def flush(app: Flask, timeout_millis: int = 5000) -> None:
 
 
 def shutdown(app: Flask) -> bool:
-    """Emit sys_shutdown, flush and stop within TALARO_TELEMETRY_SHUTDOWN_TIMEOUT seconds."""
+    """Flush, emit sys_shutdown (with what is still undelivered), stop; all within
+    TALARO_TELEMETRY_SHUTDOWN_TIMEOUT seconds. What could not be delivered is counted as
+    dropped (`shutdown`) and reported on stderr (runtime.Providers.shutdown)."""
     current = get_runtime(app)
     if current is None or current.stopped:
         return True
     current.stopped = True
+    timeout = app.config["TALARO_TELEMETRY_SHUTDOWN_TIMEOUT"]
+    started = time.monotonic()
     if not current.trail_pending:
+        # Flushed first, so the record says what the stop will really lose.
+        pending = current.providers.drain(timeout / 2)
         with app.app_context():
-            events.system_stopping()
-    return current.providers.shutdown(app.config["TALARO_TELEMETRY_SHUTDOWN_TIMEOUT"])
+            events.system_stopping(pending, current.providers.health.snapshot()["dropped"])
+    left = max(0.5, timeout - (time.monotonic() - started))
+    return current.providers.shutdown(left)
 
 
 def _instrument_database(app: Flask, runtime: Runtime) -> None:
-    """Spans for the SQL statements of the app's Flask-SQLAlchemy engine."""
+    """Spans for the SQL statements of the app's Flask-SQLAlchemy engine (database.py):
+    those that took at least TALARO_TELEMETRY_DB_SPAN_MIN_MS, and every failed one; the
+    server span counts them all."""
     # The pool-usage metric costs two measurements per request for little insight: off.
     usage = NoOpMeter("talaro").create_up_down_counter("db.client.connections.usage")
+    min_ms = float(app.config.get("TALARO_TELEMETRY_DB_SPAN_MIN_MS", 0.0))
     with app.app_context():
         # Per engine, not the process-global instrumentor: each app has its own providers.
-        EngineTracer(runtime.tracer, app.extensions["sqlalchemy"].engine, usage)
+        StatementSpans(runtime.tracer, app.extensions["sqlalchemy"].engine, usage, min_ms)
 
 
 def _on_request_start(span: Span, environ: dict[str, Any]) -> None:
@@ -148,6 +163,8 @@ def _on_response_start(span: Span | None, status: str, headers: list[Any]) -> No
     if span is None or not span.is_recording():
         return
     span.set_attributes(user_attributes(acting=True))
+    if current_app.config["TALARO_TELEMETRY_DB_SPANS"]:
+        span.set_attributes(statement_attributes())
     query = request.environ.get("QUERY_STRING")
     if query:
         names = dict.fromkeys(key for key, _ in parse_qsl(query, keep_blank_values=True))

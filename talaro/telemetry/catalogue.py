@@ -23,6 +23,9 @@ SECURITY = "security"
 APPLICATION = "application"
 BOTH = (SECURITY, APPLICATION)
 
+# Severity says how soon a person should look, not OWASP's example level (README, "Severity"):
+# one denial or failure is WARN, a detection rule firing or a lock ERROR, starts, stops and
+# account administration INFO (tests/telemetry/test_severity.py holds every event to it).
 INFO = SeverityNumber.INFO
 WARN = SeverityNumber.WARN
 ERROR = SeverityNumber.ERROR
@@ -51,6 +54,11 @@ RESUMES_UPLOADED = Counted(
     "{resume}",
     "Resume files processed by upload, by event.outcome",
     by="event.outcome",
+)
+CONNECTIONS_TIMED_OUT = Counted(
+    "talaro.http.connections.timed_out",
+    "{connection}",
+    "Connections the server closed before they sent a complete request",
 )
 INTERVIEWS_SCHEDULED = Counted(
     "talaro.interviews.scheduled",
@@ -129,7 +137,7 @@ def _app(
 
 def _both(name: str, type_: tuple[str, ...], *required: str) -> EventSpec:
     """Written to both streams: each file shows where its trail starts and stops."""
-    return register(EventSpec(name, BOTH, WARN, ("process",), type_, required))
+    return register(EventSpec(name, BOTH, INFO, ("process",), type_, required))
 
 
 AUTHN = ("authentication",)
@@ -138,22 +146,42 @@ IDS = ("intrusion_detection",)
 WEB = ("web",)
 FILE = ("file",)
 DATA = ("database",)
+CONFIG = ("configuration",)
 
 # Security stream -------------------------------------------------------------------
 USER_CREATED = _security(
-    "user_created", WARN, IAM, ("user", "creation"), "target.user.id", "talaro.via"
+    "user_created", INFO, IAM, ("user", "creation"), "target.user.id", "talaro.via"
 )
-AUTHZ_CHANGE = _security("authz_change", WARN, IAM, ("user", "change"), "target.user.id")
+AUTHZ_CHANGE = _security("authz_change", INFO, IAM, ("user", "change"), "target.user.id")
+# An operator turned a `user.hash` back into its account (`flask users which`).
+USER_HASH_RESOLVE = _security(
+    "user_hash_resolve", INFO, IAM, ("user", "access"), "target.user.hash", "target.user.id"
+)
+USER_CREATE_EXISTING = _security(
+    "user_create_existing", WARN, IAM + IDS, ("user", "denied"), "user.hash"
+)
+AUTHN_PASSWORD_CHANGE = _security(
+    "authn_password_change", INFO, AUTHN + IAM, ("user", "change"), "talaro.session.ended_count"
+)
+AUTHN_PASSWORD_CHANGE_FAIL = _security(
+    "authn_password_change_fail", WARN, AUTHN + IAM, ("user", "change"), "reason"
+)
+AUTHN_PASSWORD_RESET = _security(
+    "authn_password_reset", INFO, AUTHN + IAM, ("user", "change"), "target.user.id", "talaro.via"
+)
 AUTHN_LOGIN_SUCCESS = _security("authn_login_success", INFO, AUTHN, ("start",))
 AUTHN_LOGIN_SUCCESSAFTERFAIL = _security(
     "authn_login_successafterfail", INFO, AUTHN, ("start",), "talaro.login.failures"
 )
 AUTHN_LOGIN_FAIL = _security("authn_login_fail", WARN, AUTHN, ("start",), "user.hash", "reason")
 AUTHN_LOGIN_FAIL_MAX = _security(
-    "authn_login_fail_max", WARN, AUTHN + IDS, ("info",), "security_rule.name"
+    "authn_login_fail_max", ERROR, AUTHN + IDS, ("info",), "security_rule.name"
 )
-AUTHN_LOGIN_LOCK = _security("authn_login_lock", WARN, AUTHN + IAM, ("user", "change"), "reason")
+AUTHN_LOGIN_LOCK = _security("authn_login_lock", ERROR, AUTHN + IAM, ("user", "change"), "reason")
 SESSION_EXPIRED = _security("session_expired", INFO, AUTHN + ("session",), ("end",), "reason")
+SESSION_USE_AFTER_EXPIRE = _security(
+    "session_use_after_expire", WARN, AUTHN + ("session",), ("denied",), "target.user.id"
+)
 AUTHN_TOKEN_CREATED = _security(
     "authn_token_created", INFO, AUTHN + IAM, ("creation",), "talaro.token.id"
 )
@@ -161,23 +189,40 @@ AUTHN_TOKEN_REVOKED = _security(
     "authn_token_revoked", INFO, AUTHN + IAM, ("deletion",), "talaro.token.id"
 )
 AUTHN_TOKEN_REUSE = _security(
-    "authn_token_reuse", CRITICAL, AUTHN + IDS, ("denied",), "talaro.token.id"
+    "authn_token_reuse", ERROR, AUTHN + IDS, ("denied",), "talaro.token.id"
 )
-AUTHZ_FAIL = _security("authz_fail", CRITICAL, IAM + IDS, ("denied",), "talaro.action", "reason")
+AUTHN_TOKEN_FAIL_MAX = _security(
+    "authn_token_fail_max", ERROR, AUTHN + IDS, ("info",), "security_rule.name"
+)
+AUTHZ_FAIL = _security("authz_fail", WARN, IAM + IDS, ("denied",), "talaro.action", "reason")
 AUTHN_REQUIRED = _security("authn_required", WARN, AUTHN, ("denied",), "reason")
 UPLOAD_VALIDATION = _security(
-    "upload_validation", WARN, FILE + IDS, ("denied",), "file.name", "reason"
+    "upload_validation", WARN, FILE + IDS, ("denied",), "talaro.check", "reason"
 )
 INPUT_VALIDATION_FAIL = _security("input_validation_fail", WARN, WEB, ("error",), "reason")
+SESSION_CSRF_FAIL = _security("session_csrf_fail", WARN, WEB + IDS, ("denied",), "reason")
 EXCESS_RATE_LIMIT_EXCEEDED = _security(
     "excess_rate_limit_exceeded", WARN, WEB + IDS, ("denied",), "reason"
 )
 MALICIOUS_EXCESS_404 = _security(
-    "malicious_excess_404", WARN, WEB + IDS, ("info",), "security_rule.name"
+    "malicious_excess_404", ERROR, WEB + IDS, ("info",), "security_rule.name"
 )
 MALICIOUS_DIRECT_REFERENCE = _security(
-    "malicious_direct_reference", CRITICAL, WEB + IDS, ("denied",), "security_rule.name"
+    "malicious_direct_reference", ERROR, WEB + IDS, ("denied",), "security_rule.name"
 )
+MALICIOUS_SLOW_CONNECTIONS = _security(
+    "malicious_slow_connections", ERROR, WEB + IDS, ("info",), "security_rule.name"
+)
+MALICIOUS_LOG_FLOOD = _security(
+    "malicious_log_flood", ERROR, WEB + IDS, ("denied",), "security_rule.name", "talaro.rule.bytes"
+)
+# Rotated security files removed by retention (`audit prune`): which, and the days kept.
+SENSITIVE_DELETE = _security("sensitive_delete", INFO, FILE, ("deletion",), "talaro.audit.files")
+# Shared state (Redis) lost and back: detection and limits count per worker meanwhile.
+SYS_MONITOR_DISABLED = _security(
+    "sys_monitor_disabled", ERROR, CONFIG, ("change",), "talaro.monitor", "reason"
+)
+SYS_MONITOR_ENABLED = _security("sys_monitor_enabled", INFO, CONFIG, ("change",), "talaro.monitor")
 
 # Both streams ----------------------------------------------------------------------
 SYS_STARTUP = _both("sys_startup", ("start",), "process.pid")
@@ -185,7 +230,13 @@ SYS_SHUTDOWN = _both("sys_shutdown", ("end",), "process.pid")
 
 # Application stream ----------------------------------------------------------------
 RESUME_UPLOAD = _app(
-    "resume_upload", FILE, ("creation",), "file.name", "file.size", counted=(RESUMES_UPLOADED,)
+    "resume_upload",
+    FILE,
+    ("creation",),
+    "file.size",
+    "file.hash.sha256",
+    "resume.id",
+    counted=(RESUMES_UPLOADED,),
 )
 RESUME_BULK_UPLOAD = _app(
     "resume_bulk_upload",
@@ -213,6 +264,7 @@ INTERVIEW_SCHEDULE = _app(
 )
 INTERVIEW_UPDATE = _app("interview_update", DATA, ("change",), "interview.id")
 INTERVIEW_FEEDBACK = _app("interview_feedback", DATA, ("change",), "interview.id")
+INTERVIEW_FEEDBACK_VERSIONS = _app("interview_feedback_versions", DATA, ("access",), "interview.id")
 INTERVIEW_LIST = _app("interview_list", DATA, ("access",), "talaro.result_count")
 INTERVIEW_VIEW = _app("interview_view", DATA, ("access",), "interview.id")
 INTERVIEW_DELETE = _app("interview_delete", DATA, ("deletion",), "interview.id")
@@ -238,6 +290,20 @@ ERROR_UNHANDLED = _app(
     "exception.message",
     "exception.stacktrace",
     failure=ERROR,
+)
+# The server closed a connection that sent nothing, or part of a request, within its
+# keep-alive timeout (gunicorn.conf.py): slow or idle clients, never a worker held.
+HTTP_CONNECTION_TIMEOUT = _app(
+    "http_connection_timeout",
+    WEB,
+    ("connection", "end"),
+    "client.address",
+    "talaro.connection.state",
+    counted=(CONNECTIONS_TIMED_OUT,),
+)
+# The database could not be reached or dropped the connection: answered 503, not a 500.
+DATABASE_UNAVAILABLE = _app(
+    "database_unavailable", DATA, ("error",), "exception.type", "exception.message", failure=ERROR
 )
 
 EVENTS: tuple[EventSpec, ...] = tuple(CATALOGUE.values())

@@ -6,6 +6,9 @@ as TALARO_TELEMETRY_USER_IDENTITY says: the email, its keyed hash, or neither.
 
 from __future__ import annotations
 
+import getpass
+import os
+from functools import cache
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
@@ -21,7 +24,8 @@ _CACHE = "talaro_telemetry_user"
 
 
 def principal_attributes(principal: Principal) -> dict[str, Any]:
-    """`user.id`, the configured identity, `user.roles` and how they authenticated."""
+    """`user.id`, the configured identity, `user.roles`, how they authenticated and, with
+    an API token, which one (`talaro.token.id`)."""
     mode = current_app.config["TALARO_TELEMETRY_USER_IDENTITY"]
     identity = (
         {"user.email": principal.email}
@@ -30,12 +34,15 @@ def principal_attributes(principal: Principal) -> dict[str, Any]:
         if mode == "hash"
         else {}
     )
-    return {
+    attributes = {
         "user.id": principal.user_id,
         **identity,
         "user.roles": principal.roles,
         "talaro.auth.method": str(principal.method),
     }
+    if principal.token_id is not None:
+        attributes["talaro.token.id"] = principal.token_id
+    return attributes
 
 
 def user_attributes(*, acting: bool = False) -> dict[str, Any]:
@@ -51,15 +58,26 @@ def user_attributes(*, acting: bool = False) -> dict[str, Any]:
     return cached[1]
 
 
+@cache
+def process_owner() -> str:
+    """The operating-system user running this process (OpenTelemetry's `process.owner`):
+    the actor of what a command-line tool records."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return str(os.getuid())
+
+
 def route_template() -> str | None:
     rule = request.url_rule
     return rule.rule if rule is not None else None
 
 
 def request_attributes() -> dict[str, Any]:
-    """Client, user agent, method, route and user of the current request (if any)."""
+    """Client, user agent, method, route and user of the current request; outside a
+    request (a command, the process's start and stop), the operating-system user."""
     if not has_request_context():
-        return {}
+        return {"process.owner": process_owner()}
     fixed = g.get("talaro_request_attributes")
     if fixed is None:  # the same for every record of the request: build it once
         fixed = g.talaro_request_attributes = {

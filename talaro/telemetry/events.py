@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol, runtime_checkable
 
@@ -38,7 +38,11 @@ from talaro.telemetry.context import PATH_LIMIT, request_attributes
 from talaro.telemetry.redaction import redact
 from talaro.telemetry.runtime import current_runtime
 
-__all__ = ["FAILURE", "SUCCESS", "MissingAttributes", "emit", "recorded"]
+__all__ = ["FAILURE", "SUCCESS", "MissingAttributes", "capped_names", "emit", "recorded"]
+
+NAMES_SHOWN = 20  # client-chosen names (unknown fields) listed in one record
+SUPPRESSED = "security_suppressed"  # the /readyz `dropped` key of suppressed records
+NAME_LENGTH = 64  # characters kept of each
 
 
 class MissingAttributes(AssertionError):
@@ -88,6 +92,11 @@ def emit(
         record.update({key: value for key, value in attributes.items() if value is not None})
     if runtime.check_events:
         _check_required(spec, outcome, record)
+    if spec.audited and runtime.admit is not None and not runtime.admit(spec, record):
+        # A flooding source's routine record (security/detection.py): counted, not written.
+        runtime.providers.health.record_drop(SUPPRESSED, reason="flood")
+        runtime.instruments.record_event(spec, outcome)
+        return
     body = reason or spec.name.replace("_", " ")
     timestamp = time.time_ns()
     for stream in spec.streams:
@@ -137,8 +146,21 @@ def system_started() -> None:
     emit(SYS_STARTUP, attributes={"process.pid": os.getpid(), "talaro.telemetry.outputs": outputs})
 
 
-def system_stopping() -> None:
-    emit(SYS_SHUTDOWN, attributes={"process.pid": os.getpid()})
+def system_stopping(
+    pending: Mapping[str, int] | None = None, dropped: Mapping[str, int] | None = None
+) -> None:
+    """The process's trail stops. When telemetry lost records, how many: still queued
+    for an exporter now (`talaro.telemetry.undelivered`, likely lost at exit) and not
+    written or delivered during the run (`talaro.telemetry.dropped`), by signal."""
+    attributes: dict[str, Any] = {"process.pid": os.getpid()}
+    if pending:
+        attributes["talaro.telemetry.undelivered"] = sum(pending.values())
+        attributes["talaro.telemetry.undelivered_signals"] = sorted(pending)
+    lost = {signal: n for signal, n in (dropped or {}).items() if signal != SUPPRESSED}
+    if lost:
+        attributes["talaro.telemetry.dropped"] = sum(lost.values())
+        attributes["talaro.telemetry.dropped_signals"] = sorted(lost)
+    emit(SYS_SHUTDOWN, attributes=attributes)
 
 
 def request_finished(status: int, duration_s: float, path: str, size: int | None) -> None:
@@ -156,11 +178,25 @@ def request_finished(status: int, duration_s: float, path: str, size: int | None
     )
 
 
+def capped_names(names: Iterable[Any]) -> tuple[list[str], int]:
+    """Client-chosen names (unknown fields), sorted, as recorded: the first NAMES_SHOWN,
+    each cut to NAME_LENGTH characters, and how many there were. A client picks any
+    number of names of any length; the record must not grow with them."""
+    every = sorted({str(name) for name in names})
+    return [name[:NAME_LENGTH] for name in every[:NAMES_SHOWN]], len(every)
+
+
 def exception_attributes(exc: BaseException) -> dict[str, str]:
-    """Type, message and stack trace of `exc`, with credentials redacted."""
-    stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    """Type, message and stack trace of `exc`, with credentials redacted. A stack trace
+    over the value limit keeps its end, where the raising frame and the message are (the
+    limit would keep its start); redacted first, so the cut cannot halve a token."""
+    stack = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    runtime = current_runtime()
+    limit = runtime.providers.value_limit if runtime is not None else None
+    if limit is not None and len(stack) > limit:
+        stack = stack[-limit:]
     return {
         "exception.type": f"{type(exc).__module__}.{type(exc).__qualname__}",
         "exception.message": redact(str(exc)),
-        "exception.stacktrace": redact(stack),
+        "exception.stacktrace": stack,
     }

@@ -72,8 +72,12 @@ class Instruments:
             counter.add(1, {counted.by: value} if counted.by and value else None)
 
     def _observe_dropped(self, options: CallbackOptions) -> Iterable[Observation]:
-        dropped = self._health.snapshot()["dropped"]
-        return [Observation(count, {"signal": signal}) for signal, count in dropped.items()]
+        dropped = self._health.snapshot()["dropped_by_reason"]
+        return [
+            Observation(count, {"signal": signal, "reason": reason})
+            for signal, reasons in dropped.items()
+            for reason, count in reasons.items()
+        ]
 
     def _observe_failures(self, options: CallbackOptions) -> Iterable[Observation]:
         failures = self._health.snapshot()["export_failures"]

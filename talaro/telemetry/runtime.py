@@ -2,16 +2,23 @@
 
 Embedded mode (no OTLP endpoint): OTLP JSON Lines files in the telemetry folder,
 log records split by stream. Collector mode: OTLP over http/protobuf or grpc,
-optionally with the files kept too. All export happens on background threads
-behind bounded queues; what cannot be queued or exported is counted.
+optionally with the files kept too, and the security stream's file kept unless files
+are `never`. Export happens on background threads behind bounded queues, except the
+security stream's file, written inline so that a killed worker loses none of it; what
+cannot be queued or exported is counted.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import logging
 import os
+import sys
 import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -19,13 +26,21 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-# The logs signal's exporters live in `_log_exporter` modules: that is their documented
-# import path (the package's own usage docs name it), as the SDK's is `sdk._logs`. The
-# one place such a path is imported at module level; the OTLP ones are in _otlp_exporters.
-from opentelemetry.exporter.otlp.json.file import FileMetricExporter, FileSpanExporter
-from opentelemetry.exporter.otlp.json.file._log_exporter import FileLogExporter
-from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+# Spans and log records go to the files through encoding.py's exporters (the same OTLP
+# JSON as the first-party ones, several times cheaper); metrics, once a minute, through
+# the first-party one.
+from opentelemetry.exporter.otlp.json.file import FileMetricExporter
+from opentelemetry.sdk._logs import (
+    LoggerProvider,
+    LogRecordLimits,
+    LogRecordProcessor,
+    ReadWriteLogRecord,
+)
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    LogRecordExporter,
+    SimpleLogRecordProcessor,
+)
 from opentelemetry.sdk.environment_variables import (
     OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION,
     OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
@@ -50,19 +65,28 @@ from opentelemetry.sdk.metrics.view import (
     ExponentialBucketHistogramAggregation,
 )
 from opentelemetry.sdk.resources import OTELResourceDetector, Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from talaro.telemetry.audit import AuditChain, audit_key
-from talaro.telemetry.catalogue import APPLICATION, SECURITY, STREAM_ATTRIBUTE
-from talaro.telemetry.files import SharedJsonLinesFile
+from talaro.telemetry.catalogue import APPLICATION, SECURITY, STREAM_ATTRIBUTE, EventSpec
+from talaro.telemetry.checkpoints import Checkpointer, CheckpointStore
+from talaro.telemetry.encoding import JsonLinesLogExporter, JsonLinesSpanExporter
+from talaro.telemetry.files import SharedJsonLinesFile, TelemetryWriteError
 from talaro.telemetry.health import (
+    COLLECTOR,
+    IO_ERROR,
+    SHUTDOWN,
     CountingLogExporter,
     CountingMetricExporter,
     CountingSpanExporter,
+    Output,
     QueueSlots,
     TelemetryHealth,
+    failure_reason,
 )
+from talaro.telemetry.host import HostHealth, default_folder
+from talaro.telemetry.redaction import RecordMasking, SpanMasking
 
 FILE_NAMES = {
     SECURITY: "security.jsonl",
@@ -72,6 +96,22 @@ FILE_NAMES = {
 }
 SCOPE = "talaro"
 EXTENSION = "talaro.telemetry"  # the app.extensions key of the Runtime
+DEGRADED_FOR_S = 300.0  # /readyz says `degraded` this long after a drop
+STARTUP = "the telemetry folder"  # the cause of a problem found before any write
+
+
+class _CountedElsewhere(logging.Filter):
+    """The file exporters log every failed batch with its stack; ours are counted by
+    health.py and logged once per cause, so those lines are left out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, TelemetryWriteError)
+
+
+_quiet = _CountedElsewhere()
+for _name in ("_internal", "_log_exporter", "trace_exporter", "metric_exporter"):
+    logging.getLogger(f"opentelemetry.exporter.otlp.json.file.{_name}").addFilter(_quiet)
 
 
 def _service_version() -> str:
@@ -107,12 +147,18 @@ def build_resource(environment: str) -> Resource:
 
 class CountingBatchSpanProcessor(BatchSpanProcessor):
     def __init__(
-        self, exporter: SpanExporter, health: TelemetryHealth, *, max_queue_size: int, **kw: Any
+        self,
+        exporter: SpanExporter,
+        health: TelemetryHealth,
+        *,
+        max_queue_size: int,
+        output: Output | None = None,
+        **kw: Any,
     ) -> None:
         self.slots = QueueSlots(max_queue_size)
-        exporter = CountingSpanExporter(exporter, health, self.slots)
-        super().__init__(exporter, max_queue_size=max_queue_size, **kw)
-        self.health = health
+        self.counting = CountingSpanExporter(exporter, health, self.slots, output)
+        super().__init__(self.counting, max_queue_size=max_queue_size, **kw)
+        self.health, self.signal = health, "traces"
         self.stopped = False
 
     def on_end(self, span: ReadableSpan) -> None:
@@ -126,6 +172,10 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
         self.stopped = True  # the SDK ignores records from now on: take no slot for them
         super().shutdown()
 
+    def pending(self) -> int:
+        """Spans queued or being exported: lost if the process stopped now."""
+        return self.slots.held + self.counting.in_flight
+
 
 class CountingBatchLogProcessor(BatchLogRecordProcessor):
     def __init__(
@@ -135,11 +185,12 @@ class CountingBatchLogProcessor(BatchLogRecordProcessor):
         signal: str,
         *,
         max_queue_size: int,
+        output: Output | None = None,
         **kw: Any,
     ) -> None:
         self.slots = QueueSlots(max_queue_size)
-        exporter = CountingLogExporter(exporter, health, signal, self.slots)
-        super().__init__(exporter, max_queue_size=max_queue_size, **kw)
+        self.counting = CountingLogExporter(exporter, health, signal, self.slots, output)
+        super().__init__(self.counting, max_queue_size=max_queue_size, **kw)
         self.health, self.signal = health, signal
         self.stopped = False
 
@@ -157,6 +208,51 @@ class CountingBatchLogProcessor(BatchLogRecordProcessor):
         self.stopped = True
         super().shutdown()
 
+    def pending(self) -> int:
+        """Records queued or being exported: lost if the process stopped now."""
+        return self.slots.held + self.counting.in_flight
+
+
+def file_output(file: SharedJsonLinesFile) -> Output:
+    """A file as health.py names it, and how to tell why its last write failed."""
+
+    def reason() -> str:
+        error = file.failure()
+        return failure_reason(error) if error is not None else IO_ERROR
+
+    return Output(
+        name=file.path.name,
+        cause=f"the telemetry folder {file.path.parent}",
+        reason=reason,
+        detail=lambda: str(file.failure() or "the write failed"),
+    )
+
+
+def security_file_processor(file: SharedJsonLinesFile, health: TelemetryHealth) -> Any:
+    """The security stream's file, written inline: `AuditChain` calls it under its lock, so
+    the line is in the file (write(2) on an O_APPEND descriptor, in sequence order) before
+    the code that emitted the record, and the response it answers, carries on. A record
+    that cannot be written is counted (health.py), never raised to the request."""
+    return SimpleLogRecordProcessor(
+        CountingLogExporter(
+            JsonLinesLogExporter(stream=file), health, SECURITY, output=file_output(file)
+        )
+    )
+
+
+def probe_folder(folder: Path) -> OSError | None:
+    """Why the telemetry folder cannot be written now (it is made if missing), or None.
+    Creates nothing in it: reading the logs must not write to them."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return exc
+    if not os.access(folder, os.W_OK | os.X_OK):  # EROFS too, for root
+        read_only = os.statvfs(folder).f_flag & os.ST_RDONLY
+        code = errno.EROFS if read_only else errno.EACCES
+        return OSError(code, os.strerror(code), str(folder))
+    return None
+
 
 class StreamRouter(LogRecordProcessor):
     """Sends each record to its stream's processor, decided from `talaro.stream` at emit
@@ -168,7 +264,9 @@ class StreamRouter(LogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         attributes = log_record.log_record.attributes or {}
         stream = attributes.get(STREAM_ATTRIBUTE, APPLICATION)
-        self.routes.get(stream, self.routes[APPLICATION]).on_emit(log_record)
+        route = self.routes.get(stream, self.routes.get(APPLICATION))
+        if route is not None:  # None: this stream is not written here
+            route.on_emit(log_record)
 
     def shutdown(self) -> None:
         for processor in self.routes.values():
@@ -186,27 +284,98 @@ class Providers:
     health: TelemetryHealth
     files: list[SharedJsonLinesFile] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    value_limit: int | None = None  # characters per log record attribute value
+    # The batch processors, for what they still hold at exit.
+    queues: list[CountingBatchSpanProcessor | CountingBatchLogProcessor] = field(
+        default_factory=list
+    )
+    host: HostHealth | None = None  # the host's counters (host.py)
+    folder: Path | None = None  # the telemetry folder, when files are written
+
+    @property
+    def instance_id(self) -> str:
+        return str(self.logger_provider.resource.attributes.get("service.instance.id", ""))
 
     def force_flush(self, timeout_millis: int = 5000) -> None:
         self.tracer_provider.force_flush(timeout_millis)
         self.logger_provider.force_flush(timeout_millis)
         self.meter_provider.force_flush(timeout_millis)
 
+    def pending(self) -> dict[str, int]:
+        """Records (spans) queued or being exported, by signal: what a stop now would lose."""
+        found: dict[str, int] = {}
+        for queue in self.queues:
+            if count := queue.pending():
+                found[queue.signal] = found.get(queue.signal, 0) + count
+        return found
+
+    def drain(self, timeout_s: float) -> dict[str, int]:
+        """Flush for at most `timeout_s`; what is still pending after it."""
+        worker = threading.Thread(
+            target=self.force_flush, args=(int(timeout_s * 1000),), daemon=True
+        )
+        worker.start()
+        worker.join(timeout_s)
+        return self.pending()
+
     def shutdown(self, timeout_s: float) -> bool:
         """Flush and stop every provider, giving up after `timeout_s` (a dead collector
-        must not hang a stop); True when everything finished in time."""
+        must not hang a stop); True when everything finished in time. What was still
+        queued for an exporter then is counted as dropped (`shutdown`), and every record
+        this process did not deliver is reported on stderr."""
 
         def stop() -> None:
             self.tracer_provider.shutdown()
             self.logger_provider.shutdown()
             self.meter_provider.shutdown(timeout_millis=timeout_s * 1000)
-            for stream in self.files:
-                stream.close()
 
         worker = threading.Thread(target=stop, name="talaro-telemetry-shutdown", daemon=True)
         worker.start()
         worker.join(timeout_s)
+        lost = self.pending()
+        for queue in self.queues:
+            queue.counting.settled = True
+        for signal, count in lost.items():
+            self.health.record_drop(signal, count, SHUTDOWN)
+        if not worker.is_alive():
+            for stream in self.files:
+                stream.close()
+        self._report_at_exit(lost)
+        if self.host is not None:
+            self.host.close()
         return not worker.is_alive()
+
+    def _report_at_exit(self, lost: dict[str, int]) -> None:
+        dropped = self.health.snapshot()["dropped_by_reason"]
+        if not dropped:
+            return
+        parts = [
+            f"{signal}/{reason}={count}"
+            for signal, reasons in dropped.items()
+            for reason, count in reasons.items()
+        ]
+        with contextlib.suppress(Exception):  # stderr may be gone at exit
+            queued = sum(lost.values())
+            sys.stderr.write(
+                f"talaro telemetry (pid {os.getpid()}, instance {self.instance_id}): "
+                + (f"{queued} records still queued at exit were not delivered; " if queued else "")
+                + f"records not written or delivered, by signal/reason: {', '.join(parts)}\n"
+            )
+            sys.stderr.flush()
+
+    def recheck(self) -> None:
+        """A folder found unwritable before any write is probed again (a write clears
+        the problem of its own file)."""
+        if self.folder is None:
+            return
+        startup = [
+            name
+            for name, problem in self.health.snapshot()["problems"].items()
+            if problem["detail"].startswith(STARTUP)
+        ]
+        if startup and probe_folder(self.folder) is None:
+            for name in startup:
+                self.health.record_ok(name)
 
 
 def _otlp_endpoint(config: Mapping[str, Any], signal: str, grpc: bool) -> str | None:
@@ -279,8 +448,11 @@ def _otlp_exporters(config: Mapping[str, Any]) -> dict[str, Any]:
     return exporters
 
 
-def build_providers(config: Mapping[str, Any]) -> Providers:
-    """Build the three providers from the app's telemetry settings (see settings.py)."""
+def build_providers(
+    config: Mapping[str, Any], checkpoint_store: CheckpointStore | None = None
+) -> Providers:
+    """Build the three providers from the app's telemetry settings (see settings.py);
+    with `checkpoint_store`, the audit chain's checkpoints go there (checkpoints.py)."""
     resource = build_resource(config["TALARO_ENVIRONMENT"])
     health = TelemetryHealth()
     size = config["TALARO_TELEMETRY_QUEUE_SIZE"]
@@ -294,48 +466,108 @@ def build_providers(config: Mapping[str, Any]) -> Providers:
     files: list[SharedJsonLinesFile] = []
     outputs: list[str] = []
 
+    queues: list[CountingBatchSpanProcessor | CountingBatchLogProcessor] = []
+    metric_outputs: list[Output | None] = []
+
+    def collector(signal: str) -> Output:
+        grpc = config.get("OTEL_EXPORTER_OTLP_PROTOCOL") == "grpc"
+        return Output(
+            f"otlp:{signal}",
+            f"the collector at {_otlp_endpoint(config, signal, grpc)}",
+            reason=lambda: COLLECTOR,
+            detail=lambda: "export failed (see the exporter's log)",
+        )
+
     otlp = _otlp_exporters(config)
     if otlp:
         outputs.append("otlp:" + config.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"))
         if "traces" in otlp:
-            span_processors.append(CountingBatchSpanProcessor(otlp["traces"], health, **queue))
+            spans = CountingBatchSpanProcessor(
+                otlp["traces"], health, output=collector("traces"), **queue
+            )
+            span_processors.append(spans)
+            queues.append(spans)
         if "logs" in otlp:
             # Both streams travel together; the collector routes them by `talaro.stream`.
-            log_processors.append(CountingBatchLogProcessor(otlp["logs"], health, "logs", **queue))
+            logs = CountingBatchLogProcessor(
+                otlp["logs"], health, "logs", output=collector("logs"), **queue
+            )
+            log_processors.append(logs)
+            queues.append(logs)
         if "metrics" in otlp:
             metric_exporters.append(otlp["metrics"])
+            metric_outputs.append(collector("metrics"))
 
     keep_files = config["TALARO_TELEMETRY_FILES"]
-    if keep_files == "always" or (keep_files == "auto" and not otlp):
-        folder = Path(config["TALARO_TELEMETRY_DIR"])
-        outputs.append(f"files:{folder}")
+    folder = Path(config["TALARO_TELEMETRY_DIR"])
 
-        def stream(name: str) -> SharedJsonLinesFile:
-            handle = SharedJsonLinesFile(
-                folder / FILE_NAMES[name],
-                max_bytes=config["TALARO_TELEMETRY_MAX_BYTES"],
-                backups=config["TALARO_TELEMETRY_BACKUPS"],
-            )
-            files.append(handle)
-            return handle
-
-        span_processors.append(
-            CountingBatchSpanProcessor(FileSpanExporter(stream=stream("traces")), health, **queue)
+    def stream(name: str, **options: Any) -> SharedJsonLinesFile:
+        handle = SharedJsonLinesFile(
+            folder / FILE_NAMES[name],
+            max_bytes=config["TALARO_TELEMETRY_MAX_BYTES"],
+            backups=config["TALARO_TELEMETRY_BACKUPS"],
+            **options,
         )
-        routes = {
-            name: CountingBatchLogProcessor(
-                FileLogExporter(stream=stream(name)), health, name, **queue
+        files.append(handle)
+        return handle
+
+    writes_files = keep_files in ("always", "auto")
+    if writes_files and (problem := probe_folder(folder)) is not None:
+        # Counted, not fatal: the service starts and /readyz says why (or, with
+        # TALARO_REQUIRE_AUDIT_TRAIL, that the host is not ready).
+        names = [FILE_NAMES[SECURITY]]
+        if keep_files == "always" or not otlp:
+            names += [FILE_NAMES[n] for n in (APPLICATION, "traces", "metrics")]
+        for name in names:
+            signal = next(key for key, value in FILE_NAMES.items() if value == name)
+            health.record_problem(
+                name,
+                signal,
+                failure_reason(problem),
+                f"{STARTUP} cannot be written: {problem}",
+                f"the telemetry folder {folder}",
             )
-            for name in (SECURITY, APPLICATION)
-        }
-        log_processors.append(StreamRouter(routes))
+    routes: dict[str, LogRecordProcessor] = {}
+    if writes_files:
+        # With a collector, `auto` still writes the security stream here: the collector is
+        # batched over the network, this file is the copy a SIGKILL cannot lose.
+        routes[SECURITY] = security_file_processor(
+            stream(SECURITY, keep_rotated=True, fsync=config.get("TALARO_SECURITY_FSYNC", False)),
+            health,
+        )
+        if keep_files == "auto" and otlp:
+            outputs.append(f"security-file:{folder}")
+    if keep_files == "always" or (keep_files == "auto" and not otlp):
+        outputs.append(f"files:{folder}")
+        traces_file = stream("traces")
+        spans = CountingBatchSpanProcessor(
+            JsonLinesSpanExporter(stream=traces_file),
+            health,
+            output=file_output(traces_file),
+            **queue,
+        )
+        span_processors.append(spans)
+        application_file = stream(APPLICATION)
+        application = CountingBatchLogProcessor(
+            JsonLinesLogExporter(stream=application_file),
+            health,
+            APPLICATION,
+            output=file_output(application_file),
+            **queue,
+        )
+        routes[APPLICATION] = application
+        queues += [spans, application]
+        metrics_file = stream("metrics")
         metric_exporters.append(
             FileMetricExporter(
-                stream=stream("metrics"),
+                stream=metrics_file,
                 preferred_temporality=temporality,
                 preferred_aggregation=aggregation,
             )
         )
+        metric_outputs.append(file_output(metrics_file))
+    if routes:
+        log_processors.append(StreamRouter(routes))
 
     readers = [
         PeriodicExportingMetricReader(
@@ -344,26 +576,66 @@ def build_providers(config: Mapping[str, Any]) -> Providers:
                 health,
                 preferred_temporality=temporality,
                 preferred_aggregation=aggregation,
+                output=output,
             ),
             export_interval_millis=config["TALARO_METRIC_EXPORT_INTERVAL_MS"],
         )
-        for exporter in metric_exporters
+        for exporter, output in zip(metric_exporters, metric_outputs, strict=True)
     ]
     meter_provider = MeterProvider(
         resource=resource, metric_readers=readers, shutdown_on_exit=False
     )
-    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    for processor in span_processors:
-        tracer_provider.add_span_processor(processor)
+    # OpenTelemetry's limits bound every attribute (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+    # OTEL_ATTRIBUTE_COUNT_LIMIT, with Talaro's defaults in config.py; the per-signal
+    # OTEL_LOGRECORD_* / OTEL_SPAN_* variables still win), so no request makes a record large.
+    count = config.get("OTEL_ATTRIBUTE_COUNT_LIMIT")
+    length = config.get("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT")
+    log_limits = LogRecordLimits(max_attributes=count, max_attribute_length=length)
+    span_limits = SpanLimits(max_attributes=count, max_attribute_length=length)
+    tracer_provider = TracerProvider(
+        resource=resource, shutdown_on_exit=False, span_limits=span_limits
+    )
+    if span_processors:
+        masking = SpanMasking(span_processors, span_limits.max_span_attribute_length)
+        tracer_provider.add_span_processor(masking)
     logger_provider = LoggerProvider(
-        resource=resource, shutdown_on_exit=False, meter_provider=meter_provider
+        resource=resource,
+        shutdown_on_exit=False,
+        meter_provider=meter_provider,
+        log_record_limits=log_limits,
     )
     if log_processors:
+        # Secrets masked first (redaction.py), so the chain hashes what the outputs write.
+        logger_provider.add_log_record_processor(RecordMasking())
         # One chain in front of every log output (see audit.py), so OTLP and the files
         # carry the same sequence numbers and hashes.
-        chain = AuditChain(log_processors, audit_key(config.get("TALARO_AUDIT_KEY")))
+        key = audit_key(config.get("TALARO_AUDIT_KEY"))
+        checkpointer = None
+        if checkpoint_store is not None:
+            checkpointer = Checkpointer(
+                checkpoint_store,
+                health,
+                key=key,
+                location=str(folder.resolve()) if SECURITY in routes else "",
+                every_records=config.get("TALARO_AUDIT_CHECKPOINT_RECORDS", 100),
+                every_seconds=config.get("TALARO_AUDIT_CHECKPOINT_SECONDS", 10.0),
+            )
+        chain = AuditChain(log_processors, key, checkpointer)
         logger_provider.add_log_record_processor(chain)
-    return Providers(tracer_provider, logger_provider, meter_provider, health, files, outputs)
+    instance = str(resource.attributes.get("service.instance.id", ""))
+    health_dir = config.get("TALARO_TELEMETRY_HEALTH_DIR") or default_folder(folder)
+    return Providers(
+        tracer_provider,
+        logger_provider,
+        meter_provider,
+        health,
+        files,
+        outputs,
+        value_limit=log_limits.max_log_record_attribute_length,
+        queues=queues,
+        host=HostHealth(Path(health_dir), health, instance),
+        folder=folder if writes_files else None,
+    )
 
 
 @dataclass
@@ -377,13 +649,28 @@ class Runtime:
     stopped: bool = False
     trail_pending: bool = False  # sys_startup not written yet (command-line tools)
     check_events: bool = False  # raise on a record missing required attributes (tests)
+    # Asked before a security record is written; False: not written, counted as suppressed.
+    # Set by the detection rules (talaro/security), which telemetry does not import.
+    admit: Callable[[EventSpec, Mapping[str, Any]], bool] | None = None
+
+    require_audit_trail: bool = False  # TALARO_REQUIRE_AUDIT_TRAIL
 
     def status(self) -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "outputs": self.providers.outputs,
-            **self.providers.health.snapshot(),
-        }
+        """For /readyz: `ok`; `degraded` while an output fails or for DEGRADED_FOR_S after
+        a drop; `unavailable` when security records cannot be written and the audit trail
+        is required. Counters are the host's (every worker's, host.py)."""
+        providers = self.providers
+        providers.recheck()
+        if providers.host is not None:
+            found = providers.host.gather()
+        else:
+            found = {"workers": 1, **providers.health.snapshot()}
+        problems = found["problems"]
+        recent = time.time() - found.pop("last_drop", 0.0) < DEGRADED_FOR_S
+        status = "degraded" if problems or recent else "ok"
+        if self.require_audit_trail and any(p["signal"] == SECURITY for p in problems.values()):
+            status = "unavailable"
+        return {"status": status, "outputs": providers.outputs, **found}
 
 
 def current_runtime() -> Runtime | None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask.testing import FlaskClient
-from sqlalchemy import select
+from pathlib import Path
 
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from talaro import telemetry
 from talaro.extensions import db
-from talaro.models import ApiToken, Role
+from talaro.models import ApiToken, Role, User
 from tests.factories import PASSWORD, Factory
+from tests.telemetry import otlp_json
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> dict:
@@ -16,15 +20,63 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD) -> dict:
     return response.json
 
 
-def test_register_creates_lowest_privilege_user_with_case_insensitive_email(client) -> None:
+def test_register_creates_lowest_privilege_user_with_case_insensitive_email(app, client) -> None:
     body = {"email": "Ada@Example.com", "password": "long enough pw", "name": "Ada"}
     response = client.post("/api/auth/register", json=body)
     assert response.status_code == 201
     assert response.json["role"] == "INTERVIEWER"
     assert response.json["email"] == "ada@example.com"
     again = client.post("/api/auth/register", json={**body, "email": "ADA@example.com"})
-    assert again.status_code == 409
-    assert again.json["error"]["code"] == "email_taken"
+    assert again.status_code == 201  # the same answer: registration tells nobody
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def security_records(app, name: str) -> list:
+    telemetry.flush(app)
+    path = Path(app.config["TALARO_TELEMETRY_DIR"]) / "security.jsonl"
+    return [r for r in otlp_json.log_records(path) if r.event_name == name]
+
+
+def test_registering_a_taken_address_answers_like_a_new_one_and_tells_the_owner(
+    app, client, make: Factory
+) -> None:
+    owner = make.user(Role.HIRING_MANAGER)
+    fresh = client.post(
+        "/api/auth/register",
+        json={"email": "new@example.com", "password": "a long new password", "name": "Nea"},
+    )
+    attacker = {"email": owner.email.upper(), "password": "attackers password", "name": "Eve"}
+    taken = client.post("/api/auth/register", json=attacker)
+    assert (taken.status_code, fresh.status_code) == (201, 201)
+    assert sorted(taken.json) == sorted(fresh.json)
+    assert taken.json["id"] != owner.id and taken.json["role"] == "INTERVIEWER"
+    assert taken.json["email"] == owner.email and taken.json["name"] == "Eve"
+    # Nothing changed: the attacker's password does not sign in, the owner's still does.
+    refused = client.post(
+        "/api/auth/login", json={"email": owner.email, "password": "attackers password"}
+    )
+    assert refused.status_code == 401
+    [record] = security_records(app, "user_create_existing")
+    assert record.attributes["target.user.id"] == owner.id
+    assert record.attributes["event.outcome"] == "failure"
+    assert "attackers password" not in str(record.attributes)
+    # The owner is told once, at their next sign-in.
+    notices = login(app.test_client(), owner.email)["notices"]
+    assert len(notices) == 1 and "register" in notices[0]
+    assert login(app.test_client(), owner.email)["notices"] == []
+
+
+def test_repeated_invalid_bearer_tokens_from_one_address_fire_a_rule(make_app) -> None:
+    app = make_app(TALARO_DETECT_BAD_TOKENS=3, TALARO_DETECT_BAD_TOKENS_WINDOW=60)
+    client = app.test_client()
+    for n in range(5):
+        headers = {"Authorization": f"Bearer tlr_guess{n}"}
+        assert client.get("/api/auth/me", headers=headers).status_code == 401
+    [fired] = security_records(app, "authn_token_fail_max")
+    assert fired.attributes["security_rule.name"] == "invalid_bearer_tokens_one_address"
+    assert fired.attributes["talaro.rule.count"] == 3
+    assert "tlr_guess" not in str(fired.attributes)
 
 
 def test_register_can_be_disabled(app, client) -> None:
@@ -64,8 +116,9 @@ def test_session_json_calls_need_the_csrf_token(client, make: Factory) -> None:
     user = make.user(Role.HIRING_MANAGER)
     token = login(client, user.email)["csrf_token"]
     refused = client.post("/api/jobs", json={"title": "Designer"})
-    assert refused.status_code == 400
+    assert refused.status_code == 403
     assert refused.json["error"]["code"] == "csrf_failed"
+    assert "X-CSRFToken" in refused.json["error"]["message"]
     ok = client.post("/api/jobs", json={"title": "Designer"}, headers={"X-CSRFToken": token})
     assert ok.status_code == 201
     fresh = client.get("/api/auth/csrf").json["csrf_token"]

@@ -148,3 +148,118 @@ def test_delete_interview(as_role, make) -> None:
     created = schedule(recruiter, booking(make)).json
     assert recruiter.delete(f"/api/interviews/{created['id']}").status_code == 204
     assert recruiter.get(f"/api/interviews/{created['id']}").status_code == 404
+
+
+def application_records(app, name: str) -> list:
+    from pathlib import Path
+
+    from talaro import telemetry
+    from tests.telemetry import otlp_json
+
+    telemetry.flush(app)
+    path = Path(app.config["TALARO_TELEMETRY_DIR"]) / "application.jsonl"
+    return [r for r in otlp_json.log_records(path) if r.event_name == name]
+
+
+def test_a_scheduler_cannot_forge_the_interviewers_feedback(app, as_role, make) -> None:
+    """The attack: reassign to oneself, overwrite the verdict, reassign back."""
+    recruiter = as_role(Role.RECRUITER)
+    interviewer = as_role(Role.INTERVIEWER)
+    manager = as_role(Role.HIRING_MANAGER)
+    started = datetime.now(UTC) - timedelta(hours=2)
+    interview = make.interview(
+        interviewer=interviewer.user, scheduled_by=recruiter.user, starts_at=started
+    )
+    url = f"/api/interviews/{interview.id}"
+    honest = {"rating": 5, "recommendation": "strong_yes", "notes": "Excellent."}
+    assert interviewer.put(f"{url}/feedback", json=honest).status_code == 200
+
+    takeover = recruiter.patch(url, json={"interviewer_id": recruiter.user.id})
+    assert takeover.status_code == 409
+    assert takeover.json["error"]["code"] == "feedback_exists"
+    assert "cannot be reassigned" in takeover.json["error"]["message"]
+    forged = {"rating": 1, "recommendation": "strong_no", "notes": "Weak."}
+    overwrite = recruiter.put(f"{url}/feedback", json=forged)
+    assert overwrite.status_code == 403
+    # A hiring manager cannot take it over either.
+    assert manager.patch(url, json={"interviewer_id": manager.user.id}).status_code == 409
+
+    seen = manager.get(url).json
+    assert seen["interviewer_id"] == interviewer.user.id
+    assert seen["feedback"]["author_id"] == interviewer.user.id
+    assert (seen["feedback"]["rating"], seen["feedback"]["recommendation"]) == (5, "strong_yes")
+    assert seen["feedback"]["version"] == 1
+    assert manager.get(f"{url}/feedback/versions").json == []
+    refused = [
+        r for r in application_records(app, "interview_update") if r.attributes.get("reason")
+    ]
+    assert [r.attributes["error.type"] for r in refused] == ["feedback_exists"] * 2
+
+
+def test_only_the_author_edits_feedback_and_each_edit_keeps_the_previous_version(
+    app, as_role, make
+) -> None:
+    interviewer = as_role(Role.INTERVIEWER)
+    manager = as_role(Role.HIRING_MANAGER)
+    recruiter = as_role(Role.RECRUITER)
+    interview = make.interview(
+        interviewer=interviewer.user, starts_at=datetime.now(UTC) - timedelta(hours=2)
+    )
+    url = f"/api/interviews/{interview.id}/feedback"
+    first = {"rating": 3, "recommendation": "yes", "notes": "Good."}
+    assert interviewer.put(url, json=first).json["version"] == 1
+    assert interviewer.put(url, json=first).json["version"] == 1  # nothing changed
+    second = {"rating": 2, "recommendation": "no", "notes": "Good."}
+    edited = interviewer.put(url, json=second).json
+    assert (edited["version"], edited["rating"]) == (2, 2)
+
+    versions = manager.get(f"{url}/versions")
+    assert versions.status_code == 200
+    [earlier] = versions.json
+    assert (earlier["version"], earlier["rating"], earlier["recommendation"]) == (1, 3, "yes")
+    assert earlier["author_id"] == interviewer.user.id
+    assert interviewer.get(f"{url}/versions").status_code == 200  # the author
+    refused = recruiter.get(f"{url}/versions")
+    assert refused.status_code == 403
+    assert "earlier versions" in refused.json["error"]["message"]
+
+    records = application_records(app, "interview_feedback")
+    assert [r.attributes["talaro.changed_fields"] for r in records[-2:]] == [
+        [],
+        ["rating", "recommendation"],
+    ]
+    assert records[-1].attributes["talaro.feedback.version"] == 2
+    assert "Good." not in str([r.attributes for r in records])  # never the notes
+
+
+def test_a_cancelled_interview_no_longer_shows_its_interviewer_the_candidate(as_role, make) -> None:
+    recruiter = as_role(Role.RECRUITER)
+    interviewer = as_role(Role.INTERVIEWER)
+    resume = make.resume(by=recruiter.user)
+    interview = make.interview(
+        interviewer=interviewer.user,
+        scheduled_by=recruiter.user,
+        candidate=make_candidate(make, resume.candidate_id),
+    )
+    assert interviewer.get(f"/api/candidates/{resume.candidate_id}").status_code == 200
+    assert interviewer.get("/api/resumes").json["total"] == 1
+    cancel = recruiter.patch(f"/api/interviews/{interview.id}", json={"status": "cancelled"})
+    assert cancel.status_code == 200
+    assert interviewer.get(f"/api/candidates/{resume.candidate_id}").status_code == 403
+    assert interviewer.get(f"/api/resumes/{resume.id}/file").status_code == 403
+    assert interviewer.get("/api/resumes").json["total"] == 0
+    assert interviewer.get("/api/candidates").json["total"] == 0
+    # Reinstated, it grants access again.
+    back = recruiter.patch(f"/api/interviews/{interview.id}", json={"status": "scheduled"})
+    assert back.status_code == 200
+    assert interviewer.get(f"/api/resumes/{resume.id}").status_code == 200
+
+
+def make_candidate(make: Factory, candidate_id: str):
+    from talaro.extensions import db
+    from talaro.models import Candidate
+
+    with make.app.app_context():
+        candidate = db.session.get(Candidate, candidate_id)
+        db.session.expunge(candidate)
+        return candidate

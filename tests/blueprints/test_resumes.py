@@ -6,6 +6,7 @@ import hashlib
 import io
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from talaro import telemetry
@@ -187,6 +188,62 @@ def test_corrections_are_shown_kept_apart_and_searchable(as_role) -> None:
     assert recruiter.get("/api/resumes?q=cobol").json["total"] == 1
     candidate = recruiter.get(f"/api/candidates/{created['candidate_id']}").json
     assert candidate["name"] == "Jon Smith"
+
+
+def test_experience_and_education_corrections_replace_the_lists(as_role) -> None:
+    recruiter = as_role(Role.RECRUITER)
+    created = upload(recruiter, resume_text("Jon Smyth", "jon.exp@example.org")).json
+    experience = [
+        {"title": "Senior Software Engineer", "employer": "Stripe", "start": "2020", "end": "2024"},
+        {"title": "Engineer", "employer": "HubSpot", "start": "2017-09", "end": "present"},
+        {"employer": "Initech"},  # the missing keys come back as null
+    ]
+    education = ["BSc Computer Science, State University, 2016"]
+    response = recruiter.patch(
+        f"/api/resumes/{created['id']}",
+        json={"fields": {"experience": experience, "education": education}},
+    )
+    assert response.status_code == 200, response.json
+    fields = response.json["fields"]
+    assert fields["experience"] == [
+        *experience[:2],
+        {"title": None, "employer": "Initech", "start": None, "end": None},
+    ]
+    assert fields["education"] == education
+    assert response.json["corrected_fields"] == ["education", "experience"]
+    assert recruiter.get("/api/resumes?q=hubspot").json["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "where"),
+    [
+        ({"experience": [{"title": "Engineer", "start": "2020-13"}]}, ("experience", "0", "start")),
+        ({"experience": [{"title": "E", "start": "Jan 2020"}]}, ("experience", "0", "start")),
+        ({"experience": [{"title": "Engineer", "start": "present"}]}, ("experience", "0", "start")),
+        ({"experience": [{"title": "E", "start": "2021-05", "end": "2021-02"}]},
+         ("experience", "0", "end")),
+        ({"experience": [{"title": "E", "start": "2021", "end": "2020-12"}]},
+         ("experience", "0", "end")),
+        ({"experience": [{"start": "2020"}]}, ("experience", "0", "title")),
+        ({"experience": [{"title": "E" * 201}]}, ("experience", "0", "title")),
+        ({"experience": [{"title": "Engineer"}] * 51}, ("experience",)),
+        ({"education": ["BSc"] * 21}, ("education",)),
+        ({"education": [""]}, ("education", "0")),
+        ({"education": ["x" * 501]}, ("education", "0")),
+    ],
+)  # fmt: skip
+def test_bad_experience_or_education_is_a_422_and_nothing_is_saved(as_role, fields, where):
+    recruiter = as_role(Role.RECRUITER)
+    created = upload(recruiter, resume_text("Ann Exact", "ann.exact@example.org")).json
+    response = recruiter.patch(f"/api/resumes/{created['id']}", json={"fields": fields})
+    assert response.status_code == 422, response.json
+    messages = response.json["error"]["details"]["fields"]["fields"]
+    for key in where:
+        messages = messages[key]
+    assert messages
+    after = recruiter.get(f"/api/resumes/{created['id']}").json
+    assert after["corrected_fields"] == []
+    assert after["fields"]["experience"] == created["fields"]["experience"]
 
 
 def test_original_file_is_downloadable(as_role) -> None:

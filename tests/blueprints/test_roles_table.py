@@ -5,7 +5,8 @@ action, one row per endpoint or per object rule of an endpoint, one column per r
 is the success status the role gets, `NO` (403 with the role rule's reason, e.g. exactly
 'User role "ADMIN" not allowed for resume upload') or a `Deny(reason)` (403 with an object
 rule's reason). Every row is also run with no credentials: always a 401. Each cell is its
-own test, `<row>-<role>`, on fresh data.
+own test, `<row>-<role>`, on fresh data. "cancelled" rows: the caller's interview with the
+candidate was cancelled, which no longer lets its interviewer see the candidate.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from talaro.extensions import db
-from talaro.models import Candidate, Interview, Resume, Role, User
+from talaro.models import Candidate, Interview, InterviewStatus, Resume, Role, User
 from talaro.services import accounts
 from tests.factories import ApiClient, Factory, RoleClients, resume_text
 
@@ -141,6 +142,10 @@ def users_list(make: Factory, me: ApiClient) -> TestResponse:
     return me.get("/api/users")
 
 
+def interviewers_list(make: Factory, me: ApiClient) -> TestResponse:
+    return me.get("/api/interviewers")
+
+
 def users_patch(make: Factory, me: ApiClient) -> TestResponse:
     target = make.user(Role.INTERVIEWER)
     return me.patch(f"/api/users/{target.id}", json={"role": "RECRUITER"})
@@ -197,6 +202,24 @@ def resume_file_interviewed(make: Factory, me: ApiClient) -> TestResponse:
     return me.get(f"/api/resumes/{resume.id}/file")
 
 
+def cancelled(make: Factory, interview: Interview) -> None:
+    with make.app.app_context():
+        db.session.get(Interview, interview.id).status = InterviewStatus.CANCELLED
+        db.session.commit()
+
+
+def resume_get_cancelled(make: Factory, me: ApiClient) -> TestResponse:
+    resume = make.resume()
+    cancelled(make, make.interview(interviewer=me.user, candidate=candidate_of(make, resume)))
+    return me.get(f"/api/resumes/{resume.id}")
+
+
+def resume_file_cancelled(make: Factory, me: ApiClient) -> TestResponse:
+    resume = make.resume()
+    cancelled(make, make.interview(interviewer=me.user, candidate=candidate_of(make, resume)))
+    return me.get(f"/api/resumes/{resume.id}/file")
+
+
 def resume_patch_own(make: Factory, me: ApiClient) -> TestResponse:
     resume = make.resume(by=me.user)
     return me.patch(f"/api/resumes/{resume.id}", json={"fields": {"location": "Berlin"}})
@@ -227,6 +250,12 @@ def candidate_get(make: Factory, me: ApiClient) -> TestResponse:
 def candidate_get_interviewed(make: Factory, me: ApiClient) -> TestResponse:
     candidate = make.candidate()
     make.interview(interviewer=me.user, candidate=candidate)
+    return me.get(f"/api/candidates/{candidate.id}")
+
+
+def candidate_get_cancelled(make: Factory, me: ApiClient) -> TestResponse:
+    candidate = make.candidate()
+    cancelled(make, make.interview(interviewer=me.user, candidate=candidate))
     return me.get(f"/api/candidates/{candidate.id}")
 
 
@@ -338,6 +367,8 @@ TABLE: dict[str, list[Row]] = {
         Row(resume_get_interviewed,    NO,         200,        200,            200),
         Row(resume_file,               NO,         200,        200,            ONLY_RESUMES),
         Row(resume_file_interviewed,   NO,         200,        200,            200),
+        Row(resume_get_cancelled,      NO,         200,        200,            ONLY_RESUMES),
+        Row(resume_file_cancelled,     NO,         200,        200,            ONLY_RESUMES),
     ],
     "resume update": [
         Row(resume_patch_own,          NO,         200,        200,            NO),
@@ -351,9 +382,13 @@ TABLE: dict[str, list[Row]] = {
         Row(candidate_list,            NO,         200,        200,            200),
         Row(candidate_get,             NO,         200,        200,            ONLY_CANDIDATES),
         Row(candidate_get_interviewed, NO,         200,        200,            200),
+        Row(candidate_get_cancelled,   NO,         200,        200,            ONLY_CANDIDATES),
     ],
     "interview scheduling": [
         Row(interview_schedule,        NO,         201,        201,            NO),
+    ],
+    "interviewer directory": [
+        Row(interviewers_list,         NO,         200,        200,            NO),
     ],
     "interview view": [
         Row(interview_list,            NO,         200,        200,            200),

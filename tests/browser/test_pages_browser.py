@@ -107,7 +107,8 @@ def test_bulk_upload_then_correct_a_field(
     page.get_by_role("link", name="Alan Turing").click()
 
     fields = page.get_by_role("table")
-    expect(fields.get_by_role("row", name="Phone")).to_contain_text("+14155550102")
+    # Shown in international format (phonenumbers), stored as E.164.
+    expect(fields.get_by_role("row", name="Phone")).to_contain_text("+1 415-555-0102")
     expect(fields.get_by_role("row", name="Email")).to_contain_text("99%")
     expect(fields.get_by_role("row", name="Skills")).to_contain_text("Go, Rust")
     with page.expect_download() as download:
@@ -122,7 +123,7 @@ def test_bulk_upload_then_correct_a_field(
     expect(page.get_by_role("status").first).to_contain_text("Corrected name, phone.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Alan M. Turing")
     phone_row = page.get_by_role("table").get_by_role("row", name="Phone")
-    expect(phone_row).to_contain_text("+14155550199")
+    expect(phone_row).to_contain_text("+1 415-555-0199")
     expect(phone_row).to_contain_text("Corrected")
     expect(page.get_by_label("Phone", exact=True)).to_have_value("+14155550199")
     screenshot("resume-corrected")

@@ -71,7 +71,8 @@ def test_crlf_quotes_and_fake_json_never_forge_or_break_a_line(app, as_role, tel
     assert len(requests) == sent
     assert {r.attributes["user_agent.original"] for r in requests} == {FORGED}
     (uploaded,) = [r for r in records if r.event_name == "resume_upload"]
-    assert uploaded.attributes["file.name"].startswith('cvx"{"resourceLogs"')  # CR/LF removed
+    assert "file.name" not in uploaded.attributes  # recorded by extension, size and hash
+    assert uploaded.attributes["file.size"] > 0
     security = otlp_json.log_records(telemetry_dir / "security.jsonl")
     assert Counter(r.event_name for r in security)["user_created"] == 1
 
@@ -119,10 +120,12 @@ def test_four_processes_share_the_files_without_losing_or_breaking_a_line(tmp_pa
         process.join(timeout=120)
         assert process.exitcode == 0
 
-    assert len(list(folder.glob("security.jsonl.*"))) > 1  # rotated while shared
+    # Rotated while shared: the security stream to time-named files no count deletes.
+    assert len(list(folder.glob("security-*.jsonl"))) > 1
+    assert len(list(folder.glob("application.jsonl.*"))) > 1
     for stream, event in (("security", "authz_fail"), ("application", "job_create")):
         records = []
-        for path in folder.glob(f"{stream}.jsonl*"):
+        for path in [*folder.glob(f"{stream}.jsonl*"), *folder.glob(f"{stream}-*.jsonl")]:
             if path.suffix != ".lock":
                 records.extend(otlp_json.log_records(path))
         seen = Counter(
@@ -150,3 +153,18 @@ def test_rotation_keeps_the_configured_number_of_backups(tmp_path):
         4,
         5,
     ]
+
+
+def test_kept_rotation_renames_by_time_and_never_deletes(tmp_path):
+    path = tmp_path / "security.jsonl"
+    stream = SharedJsonLinesFile(path, max_bytes=120, backups=1, keep_rotated=True)
+    for index in range(10):
+        stream.write(json.dumps({"n": index, "pad": "x" * 40}) + "\n")
+    stream.close()
+    rotated = sorted(p.name for p in tmp_path.glob("security-*.jsonl"))
+    assert len(rotated) == 4, "backups counts for nothing: every rotated file is kept"
+    assert rotated == sorted(set(rotated))  # distinct, and in rotation order by name
+    lines = [
+        line for name in [*rotated, "security.jsonl"] for line in otlp_json.lines(tmp_path / name)
+    ]
+    assert [line["n"] for line in lines] == list(range(10))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -74,7 +75,8 @@ def activity(app: Flask, as_role: RoleClients, client: FlaskClient) -> Activity:
     assert recruiter.get("/api/resumes/0123456789abcdef").status_code == 404
     login = {"email": manager.user.email, "password": "not the password"}
     assert client.post("/api/auth/login", json=login).status_code == 401
-    uploads = [r for r in logs(app, "--event", "resume_upload") if r["file.name"] == "amara.txt"]
+    digest = hashlib.sha256(text).hexdigest()  # files are recorded by hash, never by name
+    uploads = [r for r in logs(app, "--event", "resume_upload") if r["file.hash.sha256"] == digest]
     return Activity(manager, recruiter, interviewer, uploads[0]["trace_id"])
 
 
@@ -83,15 +85,16 @@ def activity(app: Flask, as_role: RoleClients, client: FlaskClient) -> Activity:
 
 def test_all_resume_uploads(app: Flask, activity: Activity) -> None:
     records = logs(app, "--event", "resume_upload")
-    assert [r["file.name"] for r in records] == ["amara.txt", "tool.exe", "jun.txt"]
+    assert [r["file.extension"] for r in records] == ["txt", "exe", "txt"]
+    assert not any("file.name" in r for r in records)
     assert {r["stream"] for r in records} == {"application"}
     assert [r["event.outcome"] for r in records] == ["success", "failure", "success"]
 
 
 def test_failed_uploads(app: Flask, activity: Activity) -> None:
     records = logs(app, "--event", "resume_upload", "--outcome", "failure")
-    assert [(r["file.name"], r["http.response.status_code"]) for r in records] == [
-        ("tool.exe", 415)
+    assert [(r["file.extension"], r["http.response.status_code"]) for r in records] == [
+        ("exe", 415)
     ]
     assert records[0]["reason"] == "File content is not a PDF, DOCX or plain-text document"
     assert records[0]["severity"] == "WARN"
@@ -118,7 +121,7 @@ def test_all_permission_denials(app: Flask, activity: Activity) -> None:
     assert len(records) == 1
     denial = records[0]
     assert denial["stream"] == "security"
-    assert denial["severity"] == "CRITICAL"
+    assert denial["severity"] == "WARN"
     assert denial["reason"] == 'User role "INTERVIEWER" not allowed for resume upload'
     assert denial["user.id"] == activity.interviewer.user.id
     assert logs(app, "--event", "PERMISSION_DENIED") == records  # the old name
@@ -143,7 +146,8 @@ def test_warnings_and_worse(app: Flask, activity: Activity) -> None:
     assert "INFO" not in {r["severity"] for r in warnings}
     security_warnings = logs(app, "--stream", "security", "--min-severity", "warn")
     assert security_warnings == [r for r in warnings if r["stream"] == "security"]
-    assert events_of(logs(app, "--min-severity", "21")) == ["authz_fail"]
+    # One mistaken click is a warning; nothing in this activity is an error or worse.
+    assert logs(app, "--min-severity", "ERROR") == []
 
 
 def test_slower_than_compares_the_request_duration(app: Flask, activity: Activity) -> None:
@@ -179,7 +183,11 @@ def test_api_errors(app: Flask, activity: Activity) -> None:
     assert sorted(r["http.response.status_code"] for r in requests) == [401, 401, 403, 404, 415]
     assert all(400 <= r["http.response.status_code"] < 600 for r in records)
     # Failed events carry the status they answered with too.
-    assert set(events_of(records)) == {HTTP, "resume_upload", "resume_view"}
+    assert set(events_of(records)) == {
+        *(HTTP, "resume_upload", "resume_view", "authz_fail", "authn_required"),
+        *("authn_login_fail", "upload_validation"),
+    }
+    assert all(isinstance(r["http.response.status_code"], int) for r in records)
     not_found = logs(app, "--event", HTTP, "--status", "404")
     assert [r["url.path"] for r in not_found] == ["/api/resumes/0123456789abcdef"]
     assert logs(app, "--status", "5xx") == []
@@ -254,7 +262,7 @@ def test_table_format(app: Flask, activity: Activity) -> None:
     columns = header.split()
     assert columns == [
         *("TIME", "STREAM", "SEVERITY", "EVENT", "OUTCOME"),
-        *("USER", "STATUS", "DURATION", "ROUTE", "REASON"),
+        *("USER", "ADDRESS", "STATUS", "DURATION", "ROUTE", "REASON"),
     ]
     starts = [header.index(column) for column in columns]
     assert len(rows) == 3 + 7
@@ -266,12 +274,19 @@ def test_table_format(app: Flask, activity: Activity) -> None:
     ]
     failed = next(c for c in cells if c[3] == "resume_upload" and c[4] == "failure")
     assert failed[5] == activity.manager.user.email
-    assert failed[6] == "415"
-    assert failed[9] == "File content is not a PDF, DOCX or plain-text document"
-    request = next(c for c in cells if c[3] == HTTP and c[6] == "404")
-    assert re.fullmatch(r"\d+\.\dms", request[7])
-    assert request[8] == "/api/resumes/<resume_id>"
-    assert request[9] == "-"
+    assert failed[6] == "127.0.0.1"
+    assert failed[7] == "415"
+    assert failed[10] == "File content is not a PDF, DOCX or plain-text document"
+    request = next(c for c in cells if c[3] == HTTP and c[7] == "404")
+    assert re.fullmatch(r"\d+\.\dms", request[8])
+    assert request[9] == "/api/resumes/<resume_id>"
+    assert request[10] == "-"
+
+
+def test_address_filter(app: Flask, activity: Activity) -> None:
+    local = logs(app, "--address", "127.0.0.1", "--event", "authz_fail")
+    assert events_of(local) == ["authz_fail"]
+    assert logs(app, "--address", "192.0.2.1") == []
 
 
 def test_fields_pick_keys_and_columns(app: Flask, activity: Activity) -> None:
@@ -285,13 +300,18 @@ def test_fields_pick_keys_and_columns(app: Flask, activity: Activity) -> None:
         }
     ]
     result = invoke(app, "--format", "table", "--fields", "event,status", "--status", "403")
-    assert result.stdout.splitlines() == ["EVENT         STATUS", "http_request  403"]
+    # The denial carries its status too (README: failed events carry their status).
+    assert result.stdout.splitlines() == [
+        "EVENT         STATUS",
+        "authz_fail    403",
+        "http_request  403",
+    ]
 
 
 def test_records_are_flat_with_resource_and_trace(app: Flask, activity: Activity) -> None:
     record = logs(app, "--event", "authz_fail")[0]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", record["time"])
-    assert record["severity_number"] == 21
+    assert record["severity_number"] == 13  # WARN: one denial
     assert re.fullmatch(r"[0-9a-f]{16}", record["span_id"])
     assert record["service.name"] == "talaro"
     assert record["service.instance.id"]
@@ -313,6 +333,22 @@ def test_table_escapes_control_characters(app: Flask, activity: Activity, tmp_pa
     assert result.stdout.splitlines()[1].endswith("evil\\x1b[2J\\nname")
     assert "\x1b" not in result.stdout
     assert logs(app, str(copied), "--event", "authz_fail")[0]["reason"] == "evil\x1b[2J\nname"
+
+
+def test_table_escapes_what_reorders_or_hides_text(app: Flask, client: FlaskClient) -> None:
+    """Bidi controls, zero-width characters and line separators in a user agent and a path
+    are shown as escapes in the table, as the JSON output shows them."""
+    hidden = "a\u202eb\u202ac\u2066d\u2069e\u200bf\u200dg\ufeffh\u2028i\u2029j\u061ck"
+    client.get("/api/resumes/%E2%80%AEexe.pdf", headers={"User-Agent": hidden})
+    telemetry.flush(app)
+    fields = "user_agent.original,url.path"
+    table = invoke(app, "--format", "table", "--event", HTTP, "--fields", fields).stdout
+    json_lines = invoke(app, "--event", HTTP, "--fields", fields).stdout
+    for output in (table, json_lines):
+        assert "\\u202eb\\u202ac\\u2066d\\u2069e\\u200bf\\u200dg\\ufeffh\\u2028i\\u2029j" in output
+        assert "/api/resumes/\\u202eexe.pdf" in output
+        assert all(ch.isprintable() for ch in output.replace("\n", ""))
+    assert logs(app, "--event", HTTP)[-1]["user_agent.original"] == hidden
 
 
 # Files: rotated, collector-written, broken ---------------------------------------

@@ -29,7 +29,6 @@ from talaro import telemetry
 from talaro.models import Role, User
 from talaro.telemetry.catalogue import (
     APPLICATION,
-    CRITICAL,
     INFO,
     SECURITY,
     STREAM_ATTRIBUTE,
@@ -122,7 +121,7 @@ EXPECTED_RECORDS = (
     ("POST /api/auth/login", "http_request", APPLICATION, INFO, "success", "manager", 200),
     ("POST /api/jobs", "job_create", APPLICATION, INFO, "success", "manager", 201),
     ("POST /api/jobs", "http_request", APPLICATION, INFO, "success", "manager", 201),
-    ("POST /api/resumes", "authz_fail", SECURITY, CRITICAL, "failure", "admin", 403),
+    ("POST /api/resumes", "authz_fail", SECURITY, WARN, "failure", "admin", 403),
     ("POST /api/resumes", "http_request", APPLICATION, WARN, "failure", "admin", 403),
     ("GET /api/resumes", "authn_required", SECURITY, WARN, "failure", None, 401),
     ("GET /api/resumes", "http_request", APPLICATION, WARN, "failure", None, 401),
@@ -251,6 +250,14 @@ def stream_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.jsonl*")) if folder.exists() else []
 
 
+# With an endpoint, files default to off ("auto") but for the security stream's durable copy.
+DURABLE_COPY = ["security.jsonl", "security.jsonl.lock"]
+
+
+def local_files(folder: Path) -> list[str]:
+    return [path.name for path in stream_files(folder)]
+
+
 # Tests --------------------------------------------------------------------------
 
 
@@ -258,7 +265,10 @@ def test_http_protobuf_export_reaches_the_collector(
     make_app: Callable[..., Flask], otlp_receiver: OtlpHttpReceiver, tmp_path: Path
 ) -> None:
     app = make_app(**otlp_settings(tmp_path, otlp_receiver.url))
-    assert readiness(app)["outputs"] == ["otlp:http/protobuf"]
+    assert readiness(app)["outputs"] == [
+        "otlp:http/protobuf",
+        f"security-file:{tmp_path / 'logs'}",
+    ]
 
     scenario = drive(app)
     telemetry.flush(app)
@@ -281,8 +291,8 @@ def test_http_protobuf_export_reaches_the_collector(
     assert telemetry.shutdown(app) is True
     stopped = [r for r in otlp_receiver.log_records() if r.event_name == "sys_shutdown"]
     assert sorted(r.attributes[STREAM_ATTRIBUTE] for r in stopped) == [APPLICATION, SECURITY]
-    # With an endpoint, files default to off ("auto"): nothing was written locally.
-    assert stream_files(tmp_path / "logs") == []
+    # With an endpoint, files default to off ("auto"), but for the security stream's copy.
+    assert local_files(tmp_path / "logs") == DURABLE_COPY
 
 
 def test_files_always_keeps_the_files_next_to_the_collector(
@@ -338,7 +348,7 @@ def test_grpc_export_reaches_the_collector(
     app = make_app(
         **otlp_settings(tmp_path, otlp_grpc_receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL="grpc")
     )
-    assert readiness(app)["outputs"] == ["otlp:grpc"]
+    assert readiness(app)["outputs"] == ["otlp:grpc", f"security-file:{tmp_path / 'logs'}"]
 
     scenario = drive(app)
     telemetry.flush(app)
@@ -355,7 +365,7 @@ def test_grpc_export_reaches_the_collector(
     assert_metrics(otlp_grpc_receiver)
     assert telemetry.shutdown(app) is True
     assert "sys_shutdown" in {r.event_name for r in otlp_grpc_receiver.log_records()}
-    assert stream_files(tmp_path / "logs") == []
+    assert local_files(tmp_path / "logs") == DURABLE_COPY
 
 
 def test_dead_collector_neither_slows_nor_fails_requests(
@@ -409,7 +419,7 @@ def test_dead_collector_neither_slows_nor_fails_requests(
     telemetry.shutdown(on)
     assert time.perf_counter() - started < 4.0
     telemetry.shutdown(off)
-    assert stream_files(tmp_path / "logs") == []
+    assert local_files(tmp_path / "logs") == DURABLE_COPY
 
 
 class CountingLogger:

@@ -97,7 +97,15 @@ def test_command_line_tools_open_a_trail_only_when_they_record_something(tmp_pat
         subprocess.run([*flask, *command], env=env, check=True, capture_output=True)
     assert otlp_json.log_records(logs / "security.jsonl") == []
 
-    create = ["users", "create", "ops@example.com", "--role", "ADMIN", "--password", "long-enough"]
+    create = [
+        "users",
+        "create",
+        "ops@example.com",
+        "--role",
+        "ADMIN",
+        "--password",
+        "a-long-enough-passphrase",
+    ]
     subprocess.run([*flask, *create], env=env, check=True, capture_output=True)
     names = [r.event_name for r in otlp_json.log_records(logs / "security.jsonl")]
     assert names == ["sys_startup", "user_created", "sys_shutdown"]

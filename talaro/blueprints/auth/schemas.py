@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from talaro.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
 
 class UserSchema(Schema):
     id = fields.String(required=True)
@@ -7,11 +9,20 @@ class UserSchema(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
     active = fields.Boolean(required=True)
+    password_change_required = fields.Boolean(
+        attribute="password_must_change",
+        required=True,
+        metadata={"description": "A temporary password: change it before anything else"},
+    )
 
 
 class RegisterSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=3, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=8, max=1024))
+    password = fields.String(
+        required=True,
+        validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH),
+        metadata={"description": "Any characters; not a common password"},
+    )
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
@@ -23,6 +34,11 @@ class LoginSchema(Schema):
 class LoginResultSchema(Schema):
     user = fields.Nested(UserSchema, required=True)
     csrf_token = fields.String(required=True)
+    notices = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Things to tell the user once, e.g. a registration attempt"},
+    )
 
 
 class CsrfSchema(Schema):
@@ -42,3 +58,20 @@ class TokenSchema(Schema):
 
 class NewTokenSchema(TokenSchema):
     token = fields.String(required=True, metadata={"description": "Shown once; store it now."})
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(max=1024))
+    new_password = fields.String(
+        required=True,
+        validate=validate.Length(max=1024),
+        metadata={"description": "12 to 128 characters, any; not a common password"},
+    )
+
+
+class PasswordResetSchema(Schema):
+    password = fields.String(required=True, validate=validate.Length(max=1024))
+    temporary = fields.Boolean(
+        load_default=True,
+        metadata={"description": "The user must change it at their next sign-in"},
+    )

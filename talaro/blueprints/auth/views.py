@@ -17,6 +17,7 @@ from .schemas import (
     LoginResultSchema,
     LoginSchema,
     NewTokenSchema,
+    PasswordChangeSchema,
     RegisterSchema,
     TokenCreateSchema,
     TokenSchema,
@@ -30,12 +31,14 @@ blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Sign-in a
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 @blp.alt_response(403, description="Registration is disabled")
-@blp.alt_response(409, description="Email already registered")
 def register(body: dict[str, Any]) -> Any:
-    """Create an account with the lowest-privilege role."""
+    """Create an account with the lowest-privilege role.
+
+    The answer is the same whether or not the address already has an account (nothing is
+    created then, and its owner is told at their next sign-in): sign in to use it."""
     if not current_app.config["TALARO_ALLOW_REGISTRATION"]:
         raise Forbidden("Registration is disabled", code="registration_disabled")
-    return accounts.create_user(body["email"], body["password"], body["name"])
+    return accounts.register(body["email"], body["password"], body["name"])
 
 
 @blp.route("/login", methods=["POST"])
@@ -46,7 +49,7 @@ def login(body: dict[str, Any]) -> Any:
     """Sign in with email and password; sets the session cookie."""
     user = accounts.authenticate(body["email"], body["password"])
     accounts.start_session(user)
-    return {"user": user, "csrf_token": generate_csrf()}
+    return {"user": user, "csrf_token": generate_csrf(), "notices": accounts.take_notices(user)}
 
 
 @blp.route("/csrf", methods=["GET"])
@@ -60,8 +63,16 @@ def csrf_token() -> Any:
 @blp.response(204)
 def logout() -> None:
     """End the session."""
-    signed_in_user()
-    accounts.end_session()
+    accounts.end_session(signed_in_user())
+
+
+@blp.route("/password", methods=["POST"])
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+@blp.alt_response(422, description="The current password is wrong, or the new one too weak")
+def change_password(body: dict[str, Any]) -> None:
+    """Change your password (the current one required); your other sessions end."""
+    accounts.change_password(signed_in_user(), body["current_password"], body["new_password"])
 
 
 @blp.route("/me", methods=["GET"])

@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from talaro.models import InterviewStatus, Recommendation
-from talaro.schemas import PageArgsSchema, page_of
+from talaro.schemas import BoundedAwareDateTime, PageArgsSchema, page_of
 
 DURATION = validate.Range(min=5, max=8 * 60)
 
@@ -11,8 +11,21 @@ class FeedbackSchema(Schema):
     recommendation = fields.String(required=True)
     notes = fields.String(required=True)
     author_id = fields.String(required=True)
+    version = fields.Integer(
+        required=True, metadata={"description": "1, plus one for each edit by its author"}
+    )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
+
+
+class FeedbackVersionSchema(Schema):
+    version = fields.Integer(required=True)
+    rating = fields.Integer(required=True)
+    recommendation = fields.String(required=True)
+    notes = fields.String(required=True)
+    author_id = fields.String(required=True)
+    written_at = fields.DateTime(required=True)
+    replaced_at = fields.DateTime(required=True)
 
 
 class FeedbackInSchema(Schema):
@@ -45,8 +58,8 @@ class InterviewCreateSchema(Schema):
     candidate_id = fields.String(required=True)
     job_id = fields.String(required=True)
     interviewer_id = fields.String(required=True)
-    starts_at = fields.AwareDateTime(
-        required=True, metadata={"description": "ISO 8601 with an offset"}
+    starts_at = BoundedAwareDateTime(
+        required=True, metadata={"description": "ISO 8601 with an offset, years 2000-2099"}
     )
     duration_minutes = fields.Integer(required=True, validate=DURATION)
     round = fields.String(load_default="", validate=validate.Length(max=100))
@@ -54,7 +67,7 @@ class InterviewCreateSchema(Schema):
 
 class InterviewUpdateSchema(Schema):
     interviewer_id = fields.String()
-    starts_at = fields.AwareDateTime()
+    starts_at = BoundedAwareDateTime()
     duration_minutes = fields.Integer(validate=DURATION)
     round = fields.String(validate=validate.Length(max=100))
     status = fields.String(validate=validate.OneOf([s.value for s in InterviewStatus]))

@@ -13,6 +13,7 @@ from talaro.services import interviews
 from .schemas import (
     FeedbackInSchema,
     FeedbackSchema,
+    FeedbackVersionSchema,
     InterviewCreateSchema,
     InterviewListArgsSchema,
     InterviewPageSchema,
@@ -55,7 +56,11 @@ def get_interview(interview_id: str) -> Any:
 @require(Action.INTERVIEW_UPDATE)
 @blp.arguments(InterviewUpdateSchema)
 @blp.response(200, InterviewSchema)
-@blp.alt_response(409, description="The new time or interviewer clashes with another interview")
+@blp.alt_response(
+    409,
+    description="The new time or interviewer clashes with another interview, or the "
+    "interview has feedback and cannot be reassigned",
+)
 def update_interview(body: dict[str, Any], interview_id: str) -> Any:
     """Reschedule, reassign or cancel (`status: cancelled`)."""
     return interviews.update(signed_in_user(), interview_id, body)
@@ -67,9 +72,18 @@ def update_interview(body: dict[str, Any], interview_id: str) -> Any:
 @blp.response(200, FeedbackSchema)
 @blp.alt_response(409, description="The interview has not started or was cancelled")
 def put_feedback(body: dict[str, Any], interview_id: str) -> Any:
-    """Submit or edit feedback (the assigned interviewer, once the interview has started)."""
+    """Submit or edit feedback (the assigned interviewer, once the interview has started;
+    then only its author, and each edit keeps the previous version)."""
     feedback, _created = interviews.submit_feedback(signed_in_user(), interview_id, body)
     return feedback
+
+
+@blp.route("/<interview_id>/feedback/versions", methods=["GET"])
+@require(Action.FEEDBACK_VERSIONS)
+@blp.response(200, FeedbackVersionSchema(many=True))
+def feedback_versions(interview_id: str) -> Any:
+    """The earlier versions of the feedback, oldest first (hiring managers and its author)."""
+    return interviews.feedback_versions(signed_in_user(), interview_id)
 
 
 @blp.route("/<interview_id>", methods=["DELETE"])

@@ -8,11 +8,14 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from talaro.blueprints.auth.schemas import LoginSchema, RegisterSchema
+from talaro.blueprints.auth.schemas import LoginSchema, PasswordChangeSchema, RegisterSchema
 from talaro.blueprints.pages import forms
 from talaro.blueprints.pages.views import bp
 from talaro.errors import Forbidden, ServiceError
+from talaro.permissions import signed_in_user
 from talaro.services import accounts
+
+REGISTERED = "Registration received: sign in with your email address and password."
 
 
 def safe_next(target: str | None) -> str | None:
@@ -53,12 +56,15 @@ def login() -> Any:
         )
     accounts.start_session(user)
     flash(f"Signed in as {user.name}.", "success")
+    for notice in accounts.take_notices(user):
+        flash(notice, "info")
     return redirect(next_url or url_for("pages.dashboard"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> Any:
-    """Create an account with the lowest-privilege role, and sign it in.
+    """Create an account with the lowest-privilege role, then ask for a sign-in: the
+    answer is the same whether or not the address already had an account.
 
     :raise 403: when registration is disabled (`TALARO_ALLOW_REGISTRATION`).
     """
@@ -69,19 +75,35 @@ def register() -> Any:
     values = {name: request.form.get(name, "") for name in ("email", "password", "name")}
     try:
         data = forms.load(RegisterSchema(), values)
-        user = accounts.create_user(data["email"], data["password"], data["name"])
+        accounts.register(data["email"], data["password"], data["name"])
     except ServiceError as exc:
         values.pop("password")
         return forms.failed(exc, "account/register.html", values=values)
-    accounts.start_session(user)
-    flash(f"Welcome, {user.name}. Your account is ready.", "success")
-    return redirect(url_for("pages.dashboard"))
+    flash(REGISTERED, "success")
+    return redirect(url_for("pages.login"))
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Any:
     """End the session (a form post, so another site cannot sign you out)."""
-    accounts.end_session()
+    accounts.end_session(signed_in_user())
     flash("You are signed out.", "success")
     return redirect(url_for("pages.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    """Change one's password (the current one required); other sessions end."""
+    user = signed_in_user()
+    if request.method == "GET":
+        return render_template("account/password.html", values={}, errors={})
+    values = {name: request.form.get(name, "") for name in ("current_password", "new_password")}
+    try:
+        data = forms.load(PasswordChangeSchema(), values)
+        accounts.change_password(user, data["current_password"], data["new_password"])
+    except ServiceError as exc:
+        return forms.failed(exc, "account/password.html", values={})
+    flash("Your password is changed; your other sessions have ended.", "success")
+    return redirect(url_for("pages.dashboard"))

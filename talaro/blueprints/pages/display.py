@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import phonenumbers
 from flask_login import current_user
 
 from talaro.blueprints.pages.views import bp
@@ -56,6 +57,19 @@ def role_label(role: str) -> str:
 @bp.app_template_filter("percent")
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{round(float(value) * 100)}%"
+
+
+@bp.app_template_filter("phone")
+def phone_text(value: str | None) -> str:
+    """A stored E.164 number as people write it ("+1 415-555-0132"); the stored value when
+    it does not parse."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def field_text(value: Any) -> str:

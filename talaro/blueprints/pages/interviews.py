@@ -9,13 +9,13 @@ from flask_login import login_required
 
 from talaro.blueprints.interviews.schemas import DURATION, FeedbackInSchema, InterviewCreateSchema
 from talaro.blueprints.pages import forms
-from talaro.blueprints.pages.display import can, format_utc, role_label
+from talaro.blueprints.pages.display import can, format_utc
 from talaro.blueprints.pages.forms import PER_PAGE, page_number
 from talaro.blueprints.pages.views import bp
 from talaro.errors import ServiceError
 from talaro.models import Interview, Recommendation, User
-from talaro.permissions import Action, require, signed_in_user
-from talaro.services import accounts, candidates, interviews, jobs
+from talaro.permissions import Action, may_see_feedback_versions, require, signed_in_user
+from talaro.services import candidates, directory, interviews, jobs
 
 UTC_OFFSET = "+00:00"
 
@@ -113,9 +113,8 @@ def schedule_context(user: User, values: dict[str, str]) -> dict[str, Any]:
             for c in people
         ],
         "job_options": [(job.id, job.title) for job in jobs.list_jobs(per_page=100)[0]],
-        "interviewer_options": [
-            (u.id, f"{u.name} ({role_label(u.role)})") for u in accounts.list_users() if u.active
-        ],
+        # The interviewer directory: name and email, as the API shows schedulers.
+        "interviewer_options": [(u.id, f"{u.name} <{u.email}>") for u in directory.interviewers()],
         "offset_options": [(o, "UTC" if o == UTC_OFFSET else f"UTC{o}") for o in UTC_OFFSETS],
         "duration": DURATION,
     }
@@ -125,9 +124,14 @@ def schedule_context(user: User, values: dict[str, str]) -> dict[str, Any]:
 @login_required
 def interview_detail(interview_id: str) -> Any:
     """One interview with its feedback, and the feedback form for its interviewer."""
-    interview = interviews.view_interview(signed_in_user(), interview_id)
+    user = signed_in_user()
+    interview = interviews.view_interview(user, interview_id)
     context = feedback_context(interview, feedback_values(interview))
-    return render_template("interviews/detail.html", errors={}, **context)
+    edited = interview.feedback is not None and interview.feedback.version > 1
+    earlier = []
+    if edited and may_see_feedback_versions(user, interview):
+        earlier = interviews.feedback_versions(user, interview_id)
+    return render_template("interviews/detail.html", errors={}, earlier=earlier, **context)
 
 
 @bp.route("/interviews/<interview_id>/feedback", methods=["GET", "POST"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -11,15 +13,19 @@ from talaro.blueprints.pages import forms
 from talaro.blueprints.pages.display import can, field_text
 from talaro.blueprints.pages.forms import PER_PAGE, page_number
 from talaro.blueprints.pages.views import bp
-from talaro.blueprints.resumes.schemas import ResumeFieldsSchema
-from talaro.errors import ServiceError
+from talaro.blueprints.resumes.schemas import MAX_EXPERIENCE, ResumeFieldsSchema
+from talaro.errors import Invalid, ServiceError
 from talaro.models import Resume
 from talaro.permissions import Action, authorize, require, signed_in_user
 from talaro.services import ingestion, jobs, resumes
 
-# The fields a person may correct on the page, in form order.
+# The fields a person may correct on the page with one input each, in form order;
+# education (a line per entry) and experience (a row of inputs per job) follow.
 CORRECTABLE = ("name", "email", "phone", "location", "skills", "years_experience")
 LIST_FIELDS = frozenset({"skills"})
+JOB_PARTS = ("title", "employer", "start", "end")
+BLANK_JOBS = 2  # empty rows under the jobs, to add one
+_JOB_INPUT = re.compile(r"experience-(\d{1,3})-(title|employer|start|end)")
 
 
 def job_choices() -> list[Any]:
@@ -91,7 +97,7 @@ def resume_correct(resume_id: str) -> Any:
     """
     user = signed_in_user()
     resume = resumes.get_resume(user, resume_id)  # to show the page again on failure
-    submitted = {name: request.form.get(name, "") for name in CORRECTABLE}
+    submitted = submitted_values(request.form)
     try:
         resume = resumes.get_resume(user, resume_id, Action.RESUME_UPDATE)
         changes = changed_fields(resume, submitted)
@@ -107,27 +113,91 @@ def resume_correct(resume_id: str) -> Any:
 
 
 def form_values(resume: Resume) -> dict[str, str]:
+    """What the correction form shows: one text per input (``experience-<row>-<part>``)."""
     fields = resume.fields
-    return {name: field_text(fields.get(name)) for name in CORRECTABLE}
+    values = {name: field_text(fields.get(name)) for name in CORRECTABLE}
+    values["education"] = "\n".join(fields.get("education") or [])
+    for row, job in enumerate(fields.get("experience") or []):
+        for part in JOB_PARTS:
+            values[f"experience-{row}-{part}"] = job.get(part) or ""
+    return values
+
+
+def submitted_values(form: Mapping[str, str]) -> dict[str, str]:
+    values = {name: form.get(name, "") for name in (*CORRECTABLE, "education")}
+    for name, text in form.items():
+        match = _JOB_INPUT.fullmatch(name)
+        if match and int(match[1]) < MAX_EXPERIENCE + BLANK_JOBS:
+            values[name] = text
+    return values
+
+
+def _jobs(values: Mapping[str, str]) -> tuple[list[int], list[dict[str, str | None]]]:
+    """The form rows that hold a job (an empty row is a removed or unused one), and the
+    jobs, with empty parts as None."""
+    rows = sorted({int(m[1]) for name in values if (m := _JOB_INPUT.fullmatch(name))})
+    kept, jobs = [], []
+    for row in rows:
+        job = {
+            part: values.get(f"experience-{row}-{part}", "").strip() or None for part in JOB_PARTS
+        }
+        if any(job.values()):
+            kept.append(row)
+            jobs.append(job)
+    return kept, jobs
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def changed_fields(resume: Resume, submitted: dict[str, str]) -> dict[str, Any]:
     """Validated values of the fields whose text differs from what the form showed.
 
-    :raise 422: `Invalid` with a message per bad field.
+    :raise 422: `Invalid` with a message per bad field (per input for the jobs).
     """
     shown = form_values(resume)
     raw: dict[str, Any] = {}
-    for name, text in submitted.items():
-        text = text.strip()
+    for name in CORRECTABLE:
+        text = submitted.get(name, "").strip()
         if text == shown[name]:
             continue
         if name in LIST_FIELDS:
             raw[name] = [item.strip() for item in text.split(",") if item.strip()]
         else:
             raw[name] = text or None
-    return forms.load(ResumeFieldsSchema(partial=True), raw) if raw else {}
+    if _lines(submitted.get("education", "")) != _lines(shown["education"]):
+        raw["education"] = _lines(submitted["education"])
+    rows, jobs = _jobs(submitted)
+    if jobs != _jobs(shown)[1]:
+        raw["experience"] = jobs
+    if not raw:
+        return {}
+    try:
+        return forms.load(ResumeFieldsSchema(partial=True), raw)
+    except Invalid as exc:
+        raise forms.invalid(_job_errors(forms.field_errors(exc), exc, rows)) from exc
+
+
+def _job_errors(flat: dict[str, list[str]], error: Invalid, rows: list[int]) -> dict[str, Any]:
+    """Messages about a job's part put on that row's input (``experience-<row>-<part>``)."""
+    nested = error.details["fields"].get("experience")
+    if not isinstance(nested, Mapping):
+        return flat
+    messages = {name: text for name, text in flat.items() if name != "experience"}
+    for index, parts in nested.items():
+        for part, text in parts.items():
+            messages[f"experience-{rows[int(index)]}-{part}"] = text
+    return messages
 
 
 def detail_context(resume: Resume, values: dict[str, str]) -> dict[str, Any]:
-    return {"resume": resume, "values": values, "correctable": CORRECTABLE}
+    job_rows = max(
+        (int(m[1]) + 1 for name in values if (m := _JOB_INPUT.fullmatch(name))), default=0
+    )
+    return {
+        "resume": resume,
+        "values": values,
+        "correctable": CORRECTABLE,
+        "job_rows": range(min(job_rows, MAX_EXPERIENCE) + BLANK_JOBS),
+    }

@@ -12,6 +12,7 @@ its status. Forms carry a CSRF token; `talaro.auth.enforce_csrf` checks it.
     jobs        /jobs
     interviews  /interviews, /interviews/new, /interviews/<id>, /interviews/<id>/feedback
     users       /users (ADMIN)
+    security    /security (ADMIN): the security stream and the audit chains
 """
 
 from flask import Blueprint
@@ -27,6 +28,7 @@ from talaro.blueprints.pages import (  # noqa: E402
     interviews,
     jobs,
     resumes,
+    security,
     users,
 )
 
@@ -39,5 +41,6 @@ __all__ = [
     "interviews",
     "jobs",
     "resumes",
+    "security",
     "users",
 ]
