@@ -60,7 +60,9 @@ def init_app(app: Flask) -> None:
         raise ValueError(f"TALARO_TELEMETRY_USER_IDENTITY must be one of {IDENTITY_MODES}")
     if EXTENSION in app.extensions or not app.config["TALARO_TELEMETRY_ENABLED"]:
         return
-    if "http" not in os.environ.get("OTEL_SEMCONV_STABILITY_OPT_IN", ""):
+    if "http" not in os.environ.get("OTEL_SEMCONV_STABILITY_OPT_IN", "") and not (
+        _is_command_line_tool()  # serves no request, so makes no HTTP span
+    ):
         # Set by the entry points (gunicorn.conf.py, make run, the Dockerfile).
         logger.warning("OTEL_SEMCONV_STABILITY_OPT_IN=http is not set: spans use old HTTP names")
     # The app factory registers where the audit chain's checkpoints go (checkpoints.py).
