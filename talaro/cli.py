@@ -12,19 +12,20 @@ from talaro.services import accounts, directory, reparse
 users_cli = AppGroup("users", help="Create users and grant roles.")
 
 ROLE_CHOICE = click.Choice([r.value for r in Role], case_sensitive=False)
-
-
-@users_cli.command("create")
-@click.argument("email")
-@click.option("--role", type=ROLE_CHOICE, required=True, help="The role to grant.")
-@click.option("--name", default="", help="Display name (defaults to the email).")
-@click.option(
+password_option = click.option(
     "--password",
     prompt=True,
     hide_input=True,
     confirmation_prompt=True,
     help="Asked for when not given.",
 )
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=ROLE_CHOICE, required=True, help="The role to grant.")
+@click.option("--name", default="", help="Display name (defaults to the email).")
+@password_option
 def create_user(email: str, role: str, name: str, password: str) -> None:
     """Create a user with ROLE (the first ADMIN comes from here)."""
     try:
@@ -62,13 +63,7 @@ def which_user(user_hash: str) -> None:
 
 @users_cli.command("set-password")
 @click.argument("email")
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="Asked for when not given.",
-)
+@password_option
 @click.option(
     "--permanent",
     is_flag=True,

@@ -139,16 +139,21 @@ def expand_paths(paths: Iterable[Path], streams: Sequence[str] = STREAMS) -> lis
 # Parsing and flattening --------------------------------------------------------
 
 
-def read_payloads(path: Path, warn: Warn = warn_to_stderr) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, payload)`` for each JSON object line of `path`; others are reported."""
+def read_payloads(
+    path: Path,
+    warn: Warn = warn_to_stderr,
+    may_match: Callable[[bytes], bool] | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, payload)`` for each JSON object line of `path`; others are reported.
+    `may_match` skips, undecoded, the lines it shows cannot match (a `Search`'s)."""
     try:
-        handle = path.open("rb")
+        handle = path.open("rb", buffering=1 << 20)  # lines of up to a few MB
     except OSError as exc:
         warn(f"{path}: cannot be read ({exc.strerror or exc})")
         return
     with handle:
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
+            if (may_match is not None and not may_match(line)) or not line.strip():
                 continue
             try:
                 payload = loads(line)
@@ -485,7 +490,7 @@ class Search:
                         continue
                 yield from found
             return
-        for number, payload in _matching_payloads(path, self, warn):
+        for number, payload in read_payloads(path, warn, self.line_may_match):
             try:
                 yield from self._payload_records(payload)
             except (AttributeError, KeyError, TypeError, ValueError) as exc:
@@ -638,30 +643,6 @@ def _hex(value: Any) -> str:
     if not value:
         return ""
     return bytes.fromhex(_str(value) or "").hex()
-
-
-def _matching_payloads(
-    path: Path, search: Search, warn: Warn
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """`read_payloads`, less the lines that `search` shows cannot match."""
-    try:
-        handle = path.open("rb", buffering=1 << 20)  # lines of up to a few MB
-    except OSError as exc:
-        warn(f"{path}: cannot be read ({exc.strerror or exc})")
-        return
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not search.line_may_match(line) or not line.strip():
-                continue
-            try:
-                payload = loads(line)
-            except ValueError as exc:
-                warn(f"{path}:{number}: skipped a broken line ({getattr(exc, 'msg', exc)})")
-                continue
-            if not isinstance(payload, dict):
-                warn(f"{path}:{number}: skipped a line that is not an OTLP payload")
-                continue
-            yield number, payload
 
 
 def _may_hold(raw: dict[str, Any], keys: Sequence[str], wanted: frozenset[str]) -> bool:
