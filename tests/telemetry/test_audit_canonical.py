@@ -19,6 +19,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 
 from talaro.telemetry.audit import VERSION, canonical, record_canonical
+from tests.telemetry.recording import KeepRecords
 
 RESOURCE = {
     "service.name": "talaro",
@@ -200,19 +201,10 @@ def test_canonical_bytes_are_those_of_talaro_audit_1() -> None:
 @pytest.mark.parametrize("body", [object(), {1, 2}])
 def test_a_body_the_encoder_cannot_write_raises(body: Any) -> None:
     provider = LoggerProvider(resource=Resource.create(RESOURCE), shutdown_on_exit=False)
-    seen: list[ReadWriteLogRecord] = []
+    keep = KeepRecords()
+    seen = keep.records
 
-    class Keep(LogRecordProcessor):
-        def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-            seen.append(log_record)
-
-        def shutdown(self) -> None:
-            pass
-
-        def force_flush(self, timeout_millis: int = 30000) -> bool:
-            return True
-
-    provider.add_log_record_processor(Keep())
+    provider.add_log_record_processor(keep)
     provider.get_logger("talaro").emit(observed_timestamp=1, body=body)
     provider.shutdown()
     with pytest.raises(TypeError):

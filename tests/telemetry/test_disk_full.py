@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from talaro import telemetry
 from talaro.telemetry.catalogue import APPLICATION, SECURITY, STREAM_ATTRIBUTE
+from tests.mounts import tmpfs
 from tests.telemetry import otlp_json
 
 THREADS, PER_PHASE = 4, 60
@@ -34,17 +34,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
     mount = tmp_path / "small"
     mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0755", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with tmpfs(mount, "size=8m,mode=0755"):
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 class CountRecords(LogRecordProcessor):

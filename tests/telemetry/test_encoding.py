@@ -14,7 +14,7 @@ from opentelemetry.exporter.otlp.json.file._log_exporter import FileLogExporter
 from opentelemetry.exporter.otlp.json.file.trace_exporter import FileSpanExporter
 from opentelemetry.proto_json.collector.logs.v1.logs_service import ExportLogsServiceRequest
 from opentelemetry.proto_json.collector.trace.v1.trace_service import ExportTraceServiceRequest
-from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk._logs import LoggerProvider, ReadWriteLogRecord
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.trace import (
@@ -31,6 +31,7 @@ from opentelemetry.trace import (
 
 from talaro.telemetry import encoding
 from talaro.telemetry.files import SharedJsonLinesFile
+from tests.telemetry.recording import KeepRecords
 
 ODD_VALUES: dict[str, Any] = {
     "text": "plain",
@@ -57,20 +58,6 @@ ODD_VALUES: dict[str, Any] = {
 }
 
 
-class Keep(LogRecordProcessor):
-    def __init__(self) -> None:
-        self.records: list[ReadWriteLogRecord] = []
-
-    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        self.records.append(log_record)
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-
 class KeepSpans(SpanProcessor):
     def __init__(self) -> None:
         self.spans: list[ReadableSpan] = []
@@ -84,7 +71,7 @@ RESOURCE = Resource.create({"service.name": "talaro", "service.instance.id": "te
 
 def log_records() -> list[ReadWriteLogRecord]:
     provider = LoggerProvider(resource=RESOURCE, shutdown_on_exit=False)
-    keep = Keep()
+    keep = KeepRecords()
     provider.add_log_record_processor(keep)
     logger = provider.get_logger("talaro", "1.0", schema_url="https://example.com/s")
     other = provider.get_logger("other")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -21,6 +21,7 @@ from talaro.telemetry.runtime import (
     CountingBatchSpanProcessor,
     build_providers,
 )
+from tests.telemetry.recording import KeepRecords
 
 QUEUE = 8
 THREADS, PER_THREAD = 4, 300
@@ -112,20 +113,11 @@ def test_records_after_shutdown_take_no_slot() -> None:
     processor = CountingBatchLogProcessor(
         exporter, health, "logs", max_queue_size=QUEUE, max_export_batch_size=QUEUE
     )
-    seen: list[ReadWriteLogRecord] = []
-
-    class Keep(LogRecordProcessor):
-        def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-            seen.append(log_record)
-
-        def shutdown(self) -> None:
-            pass
-
-        def force_flush(self, timeout_millis: int = 30000) -> bool:
-            return True
+    keep = KeepRecords()
+    seen = keep.records
 
     provider = LoggerProvider(shutdown_on_exit=False)
-    provider.add_log_record_processor(Keep())
+    provider.add_log_record_processor(keep)
     provider.add_log_record_processor(processor)
     provider.get_logger("test").emit(body="before")
     provider.shutdown()
