@@ -1,4 +1,5 @@
-"""User management (ADMIN): grant roles, deactivate and reactivate accounts."""
+"""User management (ADMIN): grant roles, deactivate and reactivate accounts, set a
+temporary password, sign a user out everywhere."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from talaro.blueprints.auth.schemas import PasswordResetSchema
 from talaro.blueprints.pages import forms
 from talaro.blueprints.pages.display import role_label
 from talaro.blueprints.pages.views import bp
@@ -49,4 +51,40 @@ def user_update(user_id: str) -> Any:
         return forms.failed(exc, "users/list.html", users=accounts.list_users(), roles=list(Role))
     state = "active" if user.active else "deactivated"
     flash(f"{user.name} is now {role_label(user.role)}, {state}.", "success")
+    return redirect(url_for("pages.user_list"))
+
+
+@bp.route("/users/<user_id>/sign-out-everywhere", methods=["POST"])
+@login_required
+def user_sign_out_everywhere(user_id: str) -> Any:
+    """End every session of the user and revoke their API tokens."""
+    acting = signed_in_user()
+    authorize(acting, Action.USER_MANAGE)
+    user = accounts.get_user(user_id)
+    ended = accounts.sign_out_everywhere(user, acting=acting)
+    sessions = "session" if ended == 1 else "sessions"
+    flash(
+        f"{user.name} is signed out everywhere ({ended} {sessions} ended, tokens revoked).",
+        "success",
+    )
+    return redirect(url_for("pages.user_list"))
+
+
+@bp.route("/users/<user_id>/password", methods=["POST"])
+@login_required
+def user_set_password(user_id: str) -> Any:
+    """Set a temporary password, to be changed at the user's next sign-in."""
+    acting = signed_in_user()
+    authorize(acting, Action.USER_MANAGE)
+    try:
+        user = accounts.get_user(user_id)
+        body = forms.load(PasswordResetSchema(), {"password": request.form.get("password", "")})
+        accounts.reset_password(user, body["password"], temporary=True, acting=acting)
+    except ServiceError as exc:
+        return forms.failed(
+            exc, "users/list.html", users=accounts.list_users(), roles=list(Role), failed_id=user_id
+        )
+    flash(
+        f"{user.name} has a temporary password and must change it at the next sign-in.", "success"
+    )
     return redirect(url_for("pages.user_list"))
