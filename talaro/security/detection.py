@@ -95,6 +95,21 @@ def _window(count_setting: str, window_setting: str) -> dict[str, Any]:
     }
 
 
+def _reached(rule_setting: str, key: str) -> dict[str, Any] | None:
+    """Count one more for `key` within the window of the rule set by `rule_setting`
+    (TALARO_DETECT_X, and TALARO_DETECT_X_WINDOW); when this one reaches the threshold,
+    the rule's evidence (count, threshold, window), else None: each rule fires once per
+    window."""
+    store = _store()
+    if store is None:
+        return None
+    window_setting = f"{rule_setting}_WINDOW"
+    count = store.incr(key, _setting(window_setting))
+    if count != _setting(rule_setting):
+        return None
+    return {"talaro.rule.count": count, **_window(rule_setting, window_setting)}
+
+
 # Sign-in ------------------------------------------------------------------------------
 
 
@@ -234,57 +249,48 @@ def _distributed_stuffing(store: Store, user_hash: str) -> None:
 
 def registered() -> None:
     """A self-registration succeeded: count it against the client address."""
-    store = _store()
-    if store is None:
-        return
-    threshold = _setting("TALARO_DETECT_REGISTRATIONS")
-    window = _setting("TALARO_DETECT_REGISTRATIONS_WINDOW")
-    address = _address()
-    count = store.incr(f"registrations:{address}", window)
-    if count == threshold:
+    evidence = _reached("TALARO_DETECT_REGISTRATIONS", f"registrations:{_address()}")
+    if evidence is not None:
         _fired(
             EXCESS_RATE_LIMIT_EXCEEDED,
             MANY_REGISTRATIONS,
-            f"{count} registrations from one address within {window}s",
-            {
-                "talaro.rule.count": count,
-                **_window("TALARO_DETECT_REGISTRATIONS", "TALARO_DETECT_REGISTRATIONS_WINDOW"),
-            },
+            f"{evidence['talaro.rule.count']} registrations from one address "
+            f"within {evidence['talaro.rule.window_s']}s",
+            evidence,
             # The event of one rate-limit hit (WARN), fired here by a detection rule.
             severity=ERROR,
         )
 
 
-def _probe(kind: str, rule: str, count_setting: str, window_setting: str) -> None:
-    store = _store()
-    if store is None:
-        return
+def _probe(kind: str, spec: EventSpec, rule: str, rule_setting: str, what: str) -> None:
     source_kind, source = _source()
-    window = _setting(window_setting)
-    count = store.incr(f"{kind}:{source_kind}:{source}", window)
-    if count != _setting(count_setting):
+    evidence = _reached(rule_setting, f"{kind}:{source_kind}:{source}")
+    if evidence is None:
         return
-    evidence = {
-        "talaro.rule.count": count,
-        "talaro.rule.source": source_kind,
-        "url.path": request.path[:1024],
-        **_window(count_setting, window_setting),
-    }
-    if kind == "404":
-        reason = f"{count} requests for missing resources within {window}s"
-        _fired(MALICIOUS_EXCESS_404, rule, reason, evidence)
-    else:
-        reason = f"{count} denied requests for objects within {window}s"
-        _fired(MALICIOUS_DIRECT_REFERENCE, rule, reason, evidence)
+    evidence.update({"talaro.rule.source": source_kind, "url.path": request.path[:1024]})
+    reason = f"{evidence['talaro.rule.count']} {what} within {evidence['talaro.rule.window_s']}s"
+    _fired(spec, rule, reason, evidence)
 
 
 def count_response(response: Response) -> Response:
     """After every request: count 404s, and 403s that name an object (by the URL or by
     the denied target, see permissions.deny), against their source."""
     if response.status_code == 404:
-        _probe("404", EXCESS_404, "TALARO_DETECT_404", "TALARO_DETECT_404_WINDOW")
+        _probe(
+            "404",
+            MALICIOUS_EXCESS_404,
+            EXCESS_404,
+            "TALARO_DETECT_404",
+            "requests for missing resources",
+        )
     elif response.status_code == 403 and (request.view_args or g.get(DENIED_TARGET)):
-        _probe("403", DIRECT_REFERENCE, "TALARO_DETECT_403", "TALARO_DETECT_403_WINDOW")
+        _probe(
+            "403",
+            MALICIOUS_DIRECT_REFERENCE,
+            DIRECT_REFERENCE,
+            "TALARO_DETECT_403",
+            "denied requests for objects",
+        )
     return response
 
 
@@ -303,18 +309,13 @@ def connection_timed_out(address: str, state: str, waited_s: float) -> None:
         reason=f"No complete request within {waited_s:g}s",
         attributes={"client.address": address, "talaro.connection.state": state},
     )
-    store = _store()
-    if store is None:
-        return
-    window = _setting("TALARO_DETECT_SLOW_CONNECTIONS_WINDOW")
-    count = store.incr(f"slow:{address}", window)
-    if count == _setting("TALARO_DETECT_SLOW_CONNECTIONS"):
-        evidence = {
-            "client.address": address,
-            "talaro.rule.count": count,
-            **_window("TALARO_DETECT_SLOW_CONNECTIONS", "TALARO_DETECT_SLOW_CONNECTIONS_WINDOW"),
-        }
-        reason = f"{count} connections closed without a complete request within {window}s"
+    evidence = _reached("TALARO_DETECT_SLOW_CONNECTIONS", f"slow:{address}")
+    if evidence is not None:
+        evidence["client.address"] = address
+        reason = (
+            f"{evidence['talaro.rule.count']} connections closed without a complete request "
+            f"within {evidence['talaro.rule.window_s']}s"
+        )
         _fired(MALICIOUS_SLOW_CONNECTIONS, SLOW_CONNECTIONS, reason, evidence)
 
 
@@ -325,21 +326,14 @@ def bearer_token_refused() -> None:
     """A bearer token that authenticates no one (made up, revoked or its user inactive):
     count it against the client address; TALARO_DETECT_BAD_TOKENS within the window fires
     `authn_token_fail_max` once (guessing tokens, or a leaked list being tried)."""
-    store = _store()
-    if store is None:
-        return
-    window = _setting("TALARO_DETECT_BAD_TOKENS_WINDOW")
-    count = store.incr(f"badtoken:{_address()}", window)
-    if count == _setting("TALARO_DETECT_BAD_TOKENS"):
+    evidence = _reached("TALARO_DETECT_BAD_TOKENS", f"badtoken:{_address()}")
+    if evidence is not None:
         _fired(
             AUTHN_TOKEN_FAIL_MAX,
             BAD_TOKENS,
-            f"{count} requests with unknown or revoked API tokens from one address "
-            f"within {window}s",
-            {
-                "talaro.rule.count": count,
-                **_window("TALARO_DETECT_BAD_TOKENS", "TALARO_DETECT_BAD_TOKENS_WINDOW"),
-            },
+            f"{evidence['talaro.rule.count']} requests with unknown or revoked API tokens "
+            f"from one address within {evidence['talaro.rule.window_s']}s",
+            evidence,
         )
 
 
