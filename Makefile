@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app talaro
 
-.PHONY: run dev telemetry-snapshot test lint format migrate install clean bench bench-read bench-cpu bench-ingest bench-slow up down eval-parser corpus
+.PHONY: run dev telemetry-snapshot screenshots test lint format migrate install clean bench bench-read bench-cpu bench-ingest bench-slow up down eval-parser corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The README's "first ten minutes" pictures, taken by the browser test that walks it.
+screenshots: install
+	rm -f docs/screenshots/*.png
+	TALARO_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/browser/test_first_ten_minutes.py
 
 test: lint eval-parser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

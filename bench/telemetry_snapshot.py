@@ -199,6 +199,7 @@ def interview_body(session: Session, candidate: str, job: str, starts: str, minu
         "starts_at": f"{DAY}T{starts}:00+00:00",
         "duration_minutes": minutes,
         "round": "technical",
+        "past_record": True,  # a record of a past interview (a past start needs it)
     }
 
 
@@ -333,7 +334,10 @@ def run_session(app: Any) -> Session:
     recruiter.call("GET", f"/api/interviews/{first_id}", 200)
     recruiter.call("PATCH", f"/api/interviews/{first_id}", 200, json={"round": "final"})
     recruiter.call(
-        "PATCH", f"/api/interviews/{second_id}", 409, json={"starts_at": f"{DAY}T10:15:00+00:00"}
+        "PATCH",
+        f"/api/interviews/{second_id}",
+        409,
+        json={"starts_at": f"{DAY}T10:15:00+00:00", "past_record": True},
     )
     feedback = {"rating": 4, "recommendation": "yes", "notes": "Clear thinker."}
     interviewer.call("PUT", f"/api/interviews/{first_id}/feedback", 200, json=feedback)
@@ -349,7 +353,8 @@ def run_session(app: Any) -> Session:
     interviewer.call(
         "POST", "/api/interviews", 403, json=interview_body(s, "bo", "sre", "15:00", 30)
     )
-    recruiter.call("PATCH", f"/api/interviews/{second_id}", 200, json={"status": "cancelled"})
+    cancel = {"status": "cancelled", "cancel_reason": "The candidate withdrew"}
+    recruiter.call("PATCH", f"/api/interviews/{second_id}", 200, json=cancel)
     manager.call("DELETE", f"/api/interviews/{second_id}", 204)
 
     # Denials on object URLs (two: direct-reference rule), 404s (three: excess-404 rule).

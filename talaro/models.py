@@ -61,7 +61,9 @@ class Role(enum.StrEnum):
 
 class InterviewStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
+    COMPLETED = "completed"  # set when feedback is saved, never by hand
     CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
 
 
 class Recommendation(enum.StrEnum):
@@ -91,6 +93,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Someone tried to register this address: told to the owner at their next sign-in.
     registration_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # IANA name the pages show times in; None until set (the pages then use UTC).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -207,6 +211,8 @@ class Interview(TimestampMixin, db.Model):
     duration_minutes: Mapped[int] = mapped_column(Integer)
     round: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(20), default=InterviewStatus.SCHEDULED)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     candidate: Mapped[Candidate] = relationship(back_populates="interviews")
     job: Mapped[Job] = relationship()

@@ -238,6 +238,27 @@ def check_interview(user: User, interview: Interview, action: Action) -> None:
         raise deny(action, reason, target)
 
 
+def may_change_interview(user: User, interview: Interview) -> bool:
+    """Whether `user` may reschedule, reassign, cancel or delete the interview (pages ask
+    before showing those forms; the service's check is `check_interview`)."""
+    allowed = user.role in ROLE_RULES[Action.INTERVIEW_UPDATE]
+    return allowed and (user.role in CHANGES_ALL or interview.scheduled_by_id == user.id)
+
+
+def may_submit_feedback(user: User, interview: Interview) -> bool:
+    """The assigned interviewer, and once there is feedback only its author (the page's
+    question; the timing rules are the service's `feedback_refusal`)."""
+    author = interview.feedback.author_id if interview.feedback is not None else None
+    return interview.interviewer_id == user.id and author in (None, user.id)
+
+
+def may_change_resume(user: User, resume: Resume) -> bool:
+    """Whether `user` may correct or delete the resume (pages ask before showing the
+    forms; the service's check is `check_resume`)."""
+    allowed = user.role in ROLE_RULES[Action.RESUME_UPDATE]
+    return allowed and (user.role in CHANGES_ALL or resume.uploaded_by_id == user.id)
+
+
 def may_see_feedback_versions(user: User, interview: Interview) -> bool:
     """Hiring managers and the feedback's author see its earlier versions (pages ask
     before showing them; the API's check is `check_interview`)."""

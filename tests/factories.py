@@ -121,6 +121,8 @@ class Factory:
                 "starts_at": starts_at or datetime.now(UTC) + timedelta(days=next(_counter)),
                 "duration_minutes": duration_minutes,
                 "round": "technical",
+                # A start in the past is a record of a past interview (the API's rule).
+                "past_record": starts_at is not None and starts_at < datetime.now(UTC),
             },
         )
 

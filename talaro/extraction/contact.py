@@ -176,7 +176,17 @@ def _name_candidate(line: str) -> str | None:
     vocab = vocabulary()
     if segment.lower() in vocab.by_lower or segment in vocab.by_exact:
         return None
+    if segment == segment.upper():  # a heading in capitals: "ÉLODIE ROSSI" is Élodie Rossi
+        return " ".join(_name_cased(token) for token in tokens)
     return " ".join(tokens)
+
+
+def _name_cased(token: str) -> str:
+    """One word of a name written in capitals, in name case: particles in lower case, every
+    part of a hyphenated or apostrophed name capitalised ("JEAN-LUC", "O'BRIEN")."""
+    if token.lower() in _NAME_PARTICLES:
+        return token.lower()
+    return re.sub(r"[^\W\d_]+", lambda part: part.group().capitalize(), token)
 
 
 def contact_block(lines: list[str], before: int = 3, after: int = 5) -> list[str]:

@@ -18,7 +18,7 @@ from talaro.extensions import db
 from talaro.identity import AuthMethod, account_key, auth_method, clear_principal, set_principal
 from talaro.models import ApiToken, Role, User, new_id, utcnow
 from talaro.security import detection
-from talaro.services import sessions
+from talaro.services import sessions, time_zones
 from talaro.services.passwords import (
     hash_password,
     needs_rehash,
@@ -316,6 +316,33 @@ def update_user(
             },
         )
     return user
+
+
+# Settings --------------------------------------------------------------------
+
+
+def set_time_zone(user: User, name: str | None) -> User:
+    """Save the IANA zone the pages show `user` times in; None forgets it (UTC then).
+
+    :raise 422: `Invalid` for a name that is not an IANA zone.
+    """
+    user.time_zone = None if name is None else time_zones.checked(name)
+    db.session.commit()
+    return user
+
+
+def adopt_browser_time_zone(user: User, name: str) -> bool:
+    """Save the zone the user's browser reports, unless one is saved already (a choice
+    made on the settings page stays). Returns whether it was saved.
+
+    :raise 422: `Invalid` for a name that is not an IANA zone.
+    """
+    name = time_zones.checked(name)
+    if user.time_zone is not None:
+        return False
+    user.time_zone = name
+    db.session.commit()
+    return True
 
 
 # Passwords -------------------------------------------------------------------

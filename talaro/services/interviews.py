@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from talaro.errors import Conflict, Invalid, NotFound
+from talaro.errors import Conflict, Invalid, NotFound, ServiceError
 from talaro.extensions import db
 from talaro.models import (
     Candidate,
@@ -20,7 +20,7 @@ from talaro.models import (
     User,
     utcnow,
 )
-from talaro.permissions import Action, check_interview, visible_interviews
+from talaro.permissions import Action, check_interview, interviews_visible_to, visible_interviews
 from talaro.telemetry.catalogue import (
     INTERVIEW_DELETE,
     INTERVIEW_FEEDBACK,
@@ -32,6 +32,15 @@ from talaro.telemetry.catalogue import (
 )
 from talaro.telemetry.events import recorded
 from talaro.telemetry.spans import span
+
+# Statuses that hold the slot: a completed interview happened then; a no-show freed it.
+BOOKED = (InterviewStatus.SCHEDULED, InterviewStatus.COMPLETED)
+# What PATCH may set; `completed` follows from feedback alone.
+SETTABLE_STATUSES = (InterviewStatus.SCHEDULED, InterviewStatus.CANCELLED, InterviewStatus.NO_SHOW)
+PAST_START = "The start time is in the past; send past_record: true to record a past interview"
+# An interview booked as it begins (a slow form, a clock a little behind) is not "past".
+PAST_GRACE = timedelta(minutes=15)
+CANCEL_REASON_MISSING = "Give a reason to cancel the interview (cancel_reason)"
 
 
 def _must_exist(model: type[Any], ident: str, field: str) -> Any:
@@ -62,7 +71,7 @@ def find_overlapping_interviews(
 ) -> list[Interview]:
     """Scheduled interviews of this interviewer or candidate that overlap [starts_at, ends_at)."""
     query = select(Interview).where(
-        Interview.status == InterviewStatus.SCHEDULED,
+        Interview.status.in_(BOOKED),
         or_(Interview.interviewer_id == interviewer_id, Interview.candidate_id == candidate_id),
         Interview.starts_at < ends_at,
         Interview.ends_at > starts_at,
@@ -96,7 +105,17 @@ def _refuse_double_booking(interview: Interview) -> None:
             f"The {who} already has an interview from {clash.starts_at.isoformat()} "
             f"to {clash.ends_at.isoformat()}",
             code="schedule_conflict",
-            details={"conflicting_interview_id": clash.id, "who": who},
+            # The clash by id and time only (the message is also the record's reason):
+            # the pages look up whom it is with (`clashing`).
+            details={
+                "conflicting_interview_id": clash.id,
+                "conflicting_interview": {
+                    "id": clash.id,
+                    "starts_at": clash.starts_at.isoformat(),
+                    "ends_at": clash.ends_at.isoformat(),
+                },
+                "who": who,
+            },
         )
 
 
@@ -107,10 +126,22 @@ def schedule(user: User, data: dict[str, Any]) -> Interview:
         "job.id": data["job_id"],
         "talaro.interviewer.id": data["interviewer_id"],
     }
+    if data.get("past_record"):
+        attributes["talaro.past_record"] = True
     with recorded(INTERVIEW_SCHEDULE, **attributes) as details:
+        _refuse_past_start(data["starts_at"], data.get("past_record", False))
         interview = _book(user, data)
         details["interview.id"] = interview.id
     return interview
+
+
+def _refuse_past_start(starts_at: datetime, past_record: bool) -> None:
+    """422 naming `starts_at` for a start time already gone, unless the caller says the
+    interview is a record of one that took place."""
+    if starts_at < utcnow() - PAST_GRACE and not past_record:
+        raise Invalid(
+            PAST_START, code="start_in_past", details={"fields": {"starts_at": [PAST_START]}}
+        )
 
 
 def _book(user: User, data: dict[str, Any]) -> Interview:
@@ -142,6 +173,17 @@ def get_interview(
     if interview is None:
         raise NotFound("Interview not found")
     check_interview(user, interview, action)
+    return interview
+
+
+def clashing(user: User, error: ServiceError) -> Interview | None:
+    """The interview a `schedule_conflict` names, when `user` may see it (None otherwise;
+    asking records nothing)."""
+    details = error.details if isinstance(error.details, dict) else {}
+    ident = details.get("conflicting_interview_id") if error.code == "schedule_conflict" else None
+    interview = db.session.get(Interview, ident) if isinstance(ident, str) else None
+    if interview is None or not interviews_visible_to(user, [interview]):
+        return None
     return interview
 
 
@@ -184,15 +226,22 @@ def _filtered(
 
 
 def update(user: User, interview_id: str, changes: dict[str, Any]) -> Interview:
-    """Reschedule, reassign, change the round, cancel or reinstate."""
-    attributes = {"interview.id": interview_id, "talaro.changed_fields": sorted(changes)}
-    with recorded(INTERVIEW_UPDATE, **attributes):
+    """Reschedule, reassign, change the round, cancel (with a reason), mark a no-show or
+    reinstate. A new start time in the past needs `past_record`."""
+    fields = sorted(name for name in changes if name != "past_record")
+    attributes: dict[str, Any] = {"interview.id": interview_id, "talaro.changed_fields": fields}
+    if changes.get("past_record"):
+        attributes["talaro.past_record"] = True
+    with recorded(INTERVIEW_UPDATE, **attributes) as details:
         interview = get_interview(user, interview_id, Action.INTERVIEW_UPDATE)
+        details["talaro.interview.previous_status"] = str(interview.status)
         _apply(interview, changes)
+        details["talaro.interview.status"] = str(interview.status)
     return interview
 
 
 def _apply(interview: Interview, changes: dict[str, Any]) -> None:
+    _check_lifecycle(interview, changes)
     if "interviewer_id" in changes and changes["interviewer_id"] != interview.interviewer_id:
         if interview.feedback is not None:
             # Feedback belongs to its author: reassigning would hand it to someone else.
@@ -208,11 +257,63 @@ def _apply(interview: Interview, changes: dict[str, Any]) -> None:
     interview.ends_at = interview.starts_at + timedelta(minutes=interview.duration_minutes)
     if "round" in changes:
         interview.round = changes["round"]
-    if "status" in changes:
-        interview.status = changes["status"]
+    _set_status(interview, changes)
     if interview.status == InterviewStatus.SCHEDULED:
         _refuse_double_booking(interview)
     db.session.commit()
+
+
+def _check_lifecycle(interview: Interview, changes: dict[str, Any]) -> None:
+    """Refuse what the interview's state forbids, before anything is changed."""
+    status = changes.get("status", interview.status)
+    if "cancel_reason" in changes and status != InterviewStatus.CANCELLED:
+        message = "A cancel_reason goes only with status cancelled"
+        raise Invalid(
+            message,
+            code="cancel_reason_unexpected",
+            details={"fields": {"cancel_reason": [message]}},
+        )
+    if interview.status == InterviewStatus.COMPLETED:
+        moved = any(
+            name in changes and changes[name] != getattr(interview, name)
+            for name in ("starts_at", "duration_minutes")
+        )
+        if moved or status != InterviewStatus.COMPLETED:
+            raise Conflict(
+                "The interview has feedback, so it is completed: it cannot be rescheduled, "
+                "cancelled or marked a no-show",
+                code="interview_completed",
+            )
+    if "starts_at" in changes and changes["starts_at"] != interview.starts_at:
+        _refuse_past_start(changes["starts_at"], changes.get("past_record", False))
+    starts_at = changes.get("starts_at", interview.starts_at)
+    if status == InterviewStatus.NO_SHOW and utcnow() < starts_at:
+        raise Conflict(
+            "An interview can be marked a no-show only once it has started",
+            code="interview_not_started",
+        )
+    reason = changes.get("cancel_reason")
+    if status == InterviewStatus.CANCELLED and reason is not None and not reason.strip():
+        raise Invalid(
+            CANCEL_REASON_MISSING,
+            code="cancel_reason_required",
+            details={"fields": {"cancel_reason": ["Give the reason for cancelling."]}},
+        )
+
+
+def _set_status(interview: Interview, changes: dict[str, Any]) -> None:
+    status = changes.get("status", interview.status)
+    if status == InterviewStatus.CANCELLED:
+        if interview.status != InterviewStatus.CANCELLED:
+            interview.cancelled_at = utcnow()
+        # API clients written before reasons existed may cancel without one (the pages
+        # always ask); the page then says no reason was given.
+        reason = changes.get("cancel_reason") or interview.cancel_reason
+        interview.cancel_reason = reason.strip() if reason else None
+    else:
+        interview.cancel_reason = None
+        interview.cancelled_at = None
+    interview.status = status
 
 
 def delete(user: User, interview_id: str) -> None:
@@ -237,6 +338,7 @@ def submit_feedback(user: User, interview_id: str, data: dict[str, Any]) -> tupl
                 "talaro.created": created,
                 "talaro.changed_fields": changed,
                 "talaro.feedback.version": feedback.version,
+                "talaro.interview.status": str(interview.status),
             }
         )
     return feedback, created
@@ -252,19 +354,31 @@ def feedback_versions(user: User, interview_id: str) -> list[FeedbackVersion]:
     return versions
 
 
+def feedback_refusal(interview: Interview) -> Conflict | None:
+    """Why feedback cannot be given on the interview now (None when it can): the API's 409,
+    and what the pages ask before showing the form."""
+    if interview.status == InterviewStatus.CANCELLED:
+        return Conflict("The interview was cancelled", code="interview_cancelled")
+    if interview.status == InterviewStatus.NO_SHOW:
+        return Conflict("The candidate did not show up (no_show)", code="interview_no_show")
+    if utcnow() < interview.starts_at:
+        return Conflict("Feedback opens when the interview starts", code="interview_not_started")
+    return None
+
+
 def _save_feedback(
     user: User, interview: Interview, data: dict[str, Any]
 ) -> tuple[Feedback, bool, list[str]]:
-    if interview.status == InterviewStatus.CANCELLED:
-        raise Conflict("The interview was cancelled", code="interview_cancelled")
-    if utcnow() < interview.starts_at:
-        raise Conflict("Feedback opens when the interview starts", code="interview_not_started")
+    refusal = feedback_refusal(interview)
+    if refusal is not None:
+        raise refusal
     new = {"rating": data["rating"], "recommendation": data["recommendation"]}
     new["notes"] = data.get("notes", "")
     feedback = interview.feedback
     if feedback is None:
         feedback = Feedback(interview=interview, author_id=user.id, version=1, **new)
         db.session.add(feedback)
+        interview.status = InterviewStatus.COMPLETED
         db.session.commit()
         return feedback, True, list(FEEDBACK_FIELDS)
     changed = [name for name in FEEDBACK_FIELDS if getattr(feedback, name) != new[name]]

@@ -106,6 +106,7 @@ BASES: dict[str, dict[str, Any]] = {
         "current_password": PASSWORD,
         "new_password": "a completely new passphrase",
     },
+    "PATCH /api/auth/me": {"time_zone": "Asia/Kolkata"},
     "PATCH /api/users/{user_id}": {"role": "RECRUITER", "active": True},
     "POST /api/users/{user_id}/password": {"password": "temporary passphrase 7", "temporary": True},
     "POST /api/jobs": {"title": "T", "department": "D", "description": "x"},

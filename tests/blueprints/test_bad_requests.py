@@ -526,7 +526,9 @@ def test_feedback_before_the_interview_starts_is_409(world: World, make: Factory
 
 def test_feedback_on_a_cancelled_interview_is_409(world: World) -> None:
     path = "/api/interviews/{interview}"
-    cancelled = world.send("recruiter", "PATCH", path, json={"status": "cancelled"})
+    cancelled = world.send(
+        "recruiter", "PATCH", path, json={"status": "cancelled", "cancel_reason": "Role filled"}
+    )
     assert cancelled.status_code == 200, cancelled.get_json()
     response = world.send("interviewer", "PUT", path + "/feedback", json=FEEDBACK)
     assert_error(response, 409, "interview_cancelled")

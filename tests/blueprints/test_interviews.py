@@ -72,7 +72,10 @@ def test_cancelled_interview_frees_the_slot_and_reinstating_rechecks(as_role, ma
     recruiter = as_role(Role.RECRUITER)
     first = booking(make)
     created = schedule(recruiter, first).json
-    cancel = recruiter.patch(f"/api/interviews/{created['id']}", json={"status": "cancelled"})
+    cancel = recruiter.patch(
+        f"/api/interviews/{created['id']}",
+        json={"status": "cancelled", "cancel_reason": "Role filled"},
+    )
     assert cancel.status_code == 200 and cancel.json["status"] == "cancelled"
     replacement = booking(make, interviewer_id=first["interviewer_id"])
     assert schedule(recruiter, replacement).status_code == 201
@@ -243,7 +246,10 @@ def test_a_cancelled_interview_no_longer_shows_its_interviewer_the_candidate(as_
     )
     assert interviewer.get(f"/api/candidates/{resume.candidate_id}").status_code == 200
     assert interviewer.get("/api/resumes").json["total"] == 1
-    cancel = recruiter.patch(f"/api/interviews/{interview.id}", json={"status": "cancelled"})
+    cancel = recruiter.patch(
+        f"/api/interviews/{interview.id}",
+        json={"status": "cancelled", "cancel_reason": "Role filled"},
+    )
     assert cancel.status_code == 200
     assert interviewer.get(f"/api/candidates/{resume.candidate_id}").status_code == 403
     assert interviewer.get(f"/api/resumes/{resume.id}/file").status_code == 403

@@ -295,11 +295,17 @@ def interview_patch_others(make: Factory, me: ApiClient) -> TestResponse:
 
 def interview_cancel_own(make: Factory, me: ApiClient) -> TestResponse:
     interview = make.interview(scheduled_by=me.user)
-    return me.patch(f"/api/interviews/{interview.id}", json={"status": "cancelled"})
+    return me.patch(
+        f"/api/interviews/{interview.id}",
+        json={"status": "cancelled", "cancel_reason": "Role filled"},
+    )
 
 
 def interview_cancel_others(make: Factory, me: ApiClient) -> TestResponse:
-    return me.patch(f"/api/interviews/{make.interview().id}", json={"status": "cancelled"})
+    return me.patch(
+        f"/api/interviews/{make.interview().id}",
+        json={"status": "cancelled", "cancel_reason": "Role filled"},
+    )
 
 
 def interview_delete_own(make: Factory, me: ApiClient) -> TestResponse:

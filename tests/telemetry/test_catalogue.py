@@ -210,6 +210,7 @@ def run_scenario(app: Any, make: Factory, as_role: Any) -> tuple[Scenario, dict[
             "interviewer_id": interviewer.user.id,
             "starts_at": started,
             "duration_minutes": 30,
+            "past_record": True,
         },
     )
     assert interview.status_code == 201

@@ -1,5 +1,6 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
+from talaro.services import time_zones
 from talaro.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
@@ -13,6 +14,27 @@ class UserSchema(Schema):
         attribute="password_must_change",
         required=True,
         metadata={"description": "A temporary password: change it before anything else"},
+    )
+    time_zone = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "IANA time zone the pages show times in; null: none chosen yet "
+            "(the pages use UTC). Times in the API are always ISO 8601 with an offset."
+        },
+    )
+
+
+def _iana_zone(value: str) -> None:
+    if not time_zones.is_zone(value):
+        raise ValidationError(time_zones.NOT_A_ZONE)
+
+
+class UserSettingsSchema(Schema):
+    time_zone = fields.String(
+        required=True,
+        allow_none=True,
+        validate=_iana_zone,
+        metadata={"description": "An IANA zone name, e.g. Europe/Paris; null forgets it"},
     )
 
 

@@ -22,6 +22,7 @@ from .schemas import (
     TokenCreateSchema,
     TokenSchema,
     UserSchema,
+    UserSettingsSchema,
 )
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Sign-in and API tokens")
@@ -80,6 +81,15 @@ def change_password(body: dict[str, Any]) -> None:
 def me() -> Any:
     """The signed-in user."""
     return signed_in_user()
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.arguments(UserSettingsSchema)
+@blp.response(200, UserSchema)
+@blp.alt_response(422, description="Not an IANA time zone name")
+def update_me(body: dict[str, Any]) -> Any:
+    """Change your settings: `time_zone`, the IANA zone your pages show times in."""
+    return accounts.set_time_zone(signed_in_user(), body["time_zone"])
 
 
 @blp.route("/tokens", methods=["POST"])

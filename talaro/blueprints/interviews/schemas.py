@@ -2,8 +2,10 @@ from marshmallow import Schema, fields, validate
 
 from talaro.models import InterviewStatus, Recommendation
 from talaro.schemas import BoundedAwareDateTime, PageArgsSchema, page_of
+from talaro.services.interviews import SETTABLE_STATUSES
 
 DURATION = validate.Range(min=5, max=8 * 60)
+CANCEL_REASON = validate.Length(min=1, max=1000)
 
 
 class FeedbackSchema(Schema):
@@ -46,7 +48,12 @@ class InterviewSchema(Schema):
     ends_at = fields.AwareDateTime(required=True)
     duration_minutes = fields.Integer(required=True)
     round = fields.String(required=True)
-    status = fields.String(required=True)
+    status = fields.String(
+        required=True,
+        metadata={"description": "scheduled, completed (feedback is in), cancelled or no_show"},
+    )
+    cancel_reason = fields.String(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
     feedback = fields.Nested(FeedbackSchema, allow_none=True)
     created_at = fields.DateTime(required=True)
 
@@ -63,6 +70,13 @@ class InterviewCreateSchema(Schema):
     )
     duration_minutes = fields.Integer(required=True, validate=DURATION)
     round = fields.String(load_default="", validate=validate.Length(max=100))
+    past_record = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true to record an interview that already took place: a start "
+            "time in the past is otherwise refused (422 naming starts_at)"
+        },
+    )
 
 
 class InterviewUpdateSchema(Schema):
@@ -70,7 +84,17 @@ class InterviewUpdateSchema(Schema):
     starts_at = BoundedAwareDateTime()
     duration_minutes = fields.Integer(validate=DURATION)
     round = fields.String(validate=validate.Length(max=100))
-    status = fields.String(validate=validate.OneOf([s.value for s in InterviewStatus]))
+    status = fields.String(
+        validate=validate.OneOf([s.value for s in SETTABLE_STATUSES]),
+        metadata={"description": "completed is set by saving feedback, not here"},
+    )
+    cancel_reason = fields.String(
+        validate=CANCEL_REASON,
+        metadata={"description": "required with status cancelled (422 without it)"},
+    )
+    past_record = fields.Boolean(
+        metadata={"description": "true to move the start to a time in the past"}
+    )
 
 
 class InterviewListArgsSchema(PageArgsSchema):

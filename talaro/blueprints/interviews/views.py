@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from flask import url_for
 from flask_smorest import Blueprint
 
+from talaro.errors import Conflict
 from talaro.permissions import Action, require, signed_in_user
 from talaro.schemas import page_body
 from talaro.services import interviews
@@ -24,14 +28,29 @@ from .schemas import (
 blp = Blueprint("interviews", __name__, url_prefix="/api/interviews", description="Interviews")
 
 
+@contextmanager
+def linked_conflict() -> Iterator[None]:
+    """A 409 `schedule_conflict` also gives the clashing interview's URLs: `url` in the
+    API, `page_url` in the pages."""
+    try:
+        yield
+    except Conflict as exc:
+        clash = exc.details.get("conflicting_interview") if isinstance(exc.details, dict) else None
+        if exc.code == "schedule_conflict" and isinstance(clash, dict):
+            clash["url"] = url_for("interviews.get_interview", interview_id=clash["id"])
+            clash["page_url"] = url_for("pages.interview_detail", interview_id=clash["id"])
+        raise
+
+
 @blp.route("", methods=["POST"])
 @require(Action.INTERVIEW_SCHEDULE)
 @blp.arguments(InterviewCreateSchema)
 @blp.response(201, InterviewSchema)
 @blp.alt_response(409, description="The interviewer or the candidate is already booked then")
 def schedule(body: dict[str, Any]) -> Any:
-    """Schedule an interview."""
-    return interviews.schedule(signed_in_user(), body)
+    """Schedule an interview (a start in the past only with `past_record: true`)."""
+    with linked_conflict():
+        return interviews.schedule(signed_in_user(), body)
 
 
 @blp.route("", methods=["GET"])
@@ -58,22 +77,26 @@ def get_interview(interview_id: str) -> Any:
 @blp.response(200, InterviewSchema)
 @blp.alt_response(
     409,
-    description="The new time or interviewer clashes with another interview, or the "
-    "interview has feedback and cannot be reassigned",
+    description="The new time or interviewer clashes with another interview; the "
+    "interview has feedback and cannot be reassigned (`feedback_exists`) or is completed "
+    "(`interview_completed`); a no-show before the start (`interview_not_started`)",
 )
 def update_interview(body: dict[str, Any], interview_id: str) -> Any:
-    """Reschedule, reassign or cancel (`status: cancelled`)."""
-    return interviews.update(signed_in_user(), interview_id, body)
+    """Reschedule, reassign, cancel (`status: cancelled` with a `cancel_reason`), mark a
+    no-show (`status: no_show`, once started) or reinstate (`status: scheduled`)."""
+    with linked_conflict():
+        return interviews.update(signed_in_user(), interview_id, body)
 
 
 @blp.route("/<interview_id>/feedback", methods=["PUT"])
 @require(Action.INTERVIEW_FEEDBACK)
 @blp.arguments(FeedbackInSchema)
 @blp.response(200, FeedbackSchema)
-@blp.alt_response(409, description="The interview has not started or was cancelled")
+@blp.alt_response(409, description="The interview has not started, was cancelled or was a no-show")
 def put_feedback(body: dict[str, Any], interview_id: str) -> Any:
     """Submit or edit feedback (the assigned interviewer, once the interview has started;
-    then only its author, and each edit keeps the previous version)."""
+    then only its author, and each edit keeps the previous version). The first feedback
+    makes the interview `completed`."""
     feedback, _created = interviews.submit_feedback(signed_in_user(), interview_id, body)
     return feedback
 

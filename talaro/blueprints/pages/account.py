@@ -13,7 +13,7 @@ from talaro.blueprints.pages import forms
 from talaro.blueprints.pages.views import bp
 from talaro.errors import Forbidden, ServiceError
 from talaro.permissions import signed_in_user
-from talaro.services import accounts
+from talaro.services import accounts, time_zones
 
 REGISTERED = "Registration received: sign in with your email address and password."
 
@@ -107,3 +107,33 @@ def change_password() -> Any:
         return forms.failed(exc, "account/password.html", values={})
     flash("Your password is changed; your other sessions have ended.", "success")
     return redirect(url_for("pages.dashboard"))
+
+
+@bp.route("/account/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> Any:
+    """Your settings: the IANA time zone the pages show times in."""
+    user = signed_in_user()
+    if request.method == "GET":
+        values = {"time_zone": user.time_zone or ""}
+        return render_template("account/settings.html", errors={}, **settings_context(values))
+    values = {"time_zone": request.form.get("time_zone", "").strip()}
+    try:
+        accounts.set_time_zone(user, values["time_zone"])
+    except ServiceError as exc:
+        return forms.failed(exc, "account/settings.html", **settings_context(values))
+    flash(f"Times are now shown in {user.time_zone}.", "success")
+    return redirect(url_for("pages.settings"))
+
+
+def settings_context(values: dict[str, str]) -> dict[str, Any]:
+    return {"values": values, "zone_names": time_zones.zone_names()}
+
+
+@bp.route("/account/browser-time-zone", methods=["POST"])
+@login_required
+def browser_time_zone() -> Any:
+    """The zone the browser reports (static/time-zone.js), saved only while the user has
+    none: 204 either way, 422 for a name that is not an IANA zone."""
+    accounts.adopt_browser_time_zone(signed_in_user(), request.form.get("time_zone", ""))
+    return "", 204

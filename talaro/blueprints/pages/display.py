@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask_login import current_user
@@ -13,6 +14,7 @@ from flask_login import current_user
 from talaro.blueprints.pages.views import bp
 from talaro.models import Role
 from talaro.permissions import ROLE_RULES, Action
+from talaro.services import time_zones
 
 ROLE_LABELS: dict[str, str] = {
     Role.ADMIN: "Admin",
@@ -36,17 +38,33 @@ def can(action: str) -> bool:
 
 @bp.app_context_processor
 def template_helpers() -> dict[str, Any]:
-    return {"can": can, "role_labels": ROLE_LABELS}
+    return {"can": can, "role_labels": ROLE_LABELS, "user_zone": user_zone}
 
 
-@bp.app_template_filter("utc")
-def format_utc(value: datetime | None) -> str:
-    """`2030-01-01 10:00 UTC`, or an empty string."""
+def user_zone() -> ZoneInfo:
+    """The zone the signed-in user sees times in: theirs, else UTC."""
+    name = current_user.time_zone if current_user.is_authenticated else None
+    return time_zones.zone(name)
+
+
+def format_local(value: datetime | None, tz: ZoneInfo | None = None) -> str:
+    """The one way the pages write a time: on the user's wall clock (or `tz`'s), with the
+    zone's abbreviation and name, e.g. `2030-01-01 05:00 EST (America/New_York)`,
+    `2030-01-01 10:00 UTC`; an empty string for None."""
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    tz = tz or user_zone()
+    local = time_zones.to_local(value, tz)
+    abbreviation = local.tzname() or ""
+    if abbreviation[:1] in ("+", "-"):  # zones without a letter abbreviation: "+0545"
+        hours, minutes = abbreviation[:3], abbreviation[3:]
+        abbreviation = f"UTC{hours}:{minutes}" if minutes else f"UTC{hours}"
+    if abbreviation in ("", tz.key):
+        return f"{local:%Y-%m-%d %H:%M} {tz.key}"
+    return f"{local:%Y-%m-%d %H:%M} {abbreviation} ({tz.key})"
+
+
+bp.add_app_template_filter(format_local, "local_time")
 
 
 @bp.app_template_filter("role_label")

@@ -10,12 +10,15 @@ field messages and the error's status.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import flash, render_template, request
 from marshmallow import Schema, ValidationError
 
 from talaro.errors import Invalid, ServiceError
+from talaro.services import time_zones
 
 PER_PAGE = 20
 CHECK_FIELDS = "Please correct the highlighted fields"
@@ -66,6 +69,32 @@ def failed(error: ServiceError, template: str, **context: Any) -> tuple[str, int
     flash(error.message, "error")
     page = render_template(template, errors=field_errors(error), **context)
     return page, error.status
+
+
+DATE_TIME_EXPECTED = "Enter a date and time, e.g. 2030-01-31 14:30."
+
+
+def local_time(text: str, tz: ZoneInfo, field: str = "starts_at") -> str:
+    """A `datetime-local` value (`2030-01-31T14:30`) read on the wall clock of `tz` (the
+    user's zone), as ISO 8601 in UTC for the API's schemas; blank stays blank.
+
+    :raise 422: `Invalid` naming `field`: not a date and time, or one the clocks skip.
+    """
+    text = text.strip()
+    if not text:
+        return ""
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid({field: [DATE_TIME_EXPECTED]}) from None
+    if local.tzinfo is not None:  # the form sends none; an offset typed in is refused
+        raise invalid({field: [DATE_TIME_EXPECTED]})
+    return time_zones.to_utc(local, tz, field).isoformat()
+
+
+def local_input(value: datetime | None, tz: ZoneInfo) -> str:
+    """The value of a `datetime-local` field showing `value` on the wall clock of `tz`."""
+    return "" if value is None else f"{time_zones.to_local(value, tz):%Y-%m-%dT%H:%M}"
 
 
 def page_number() -> int:

@@ -16,7 +16,7 @@ from talaro.blueprints.pages.views import bp
 from talaro.blueprints.resumes.schemas import MAX_EXPERIENCE, ResumeFieldsSchema
 from talaro.errors import Invalid, ServiceError
 from talaro.models import Resume
-from talaro.permissions import Action, authorize, require, signed_in_user
+from talaro.permissions import Action, authorize, may_change_resume, require, signed_in_user
 from talaro.services import ingestion, jobs, resumes
 
 # The fields a person may correct on the page with one input each, in form order;
@@ -56,11 +56,11 @@ def resume_list() -> Any:
 def resume_upload() -> Any:
     """Upload one or more resumes; one result per file, in order.
 
-    The form is shown to anyone signed in; submitting it is what is authorised.
-
-    :raise 403: for a role that may not upload (shown on the form).
+    :raise 403: for a role that may not upload: the form is not shown to it, and a
+        submission anyway is refused with the reason.
     """
     if request.method == "GET":
+        authorize(signed_in_user(), Action.RESUME_UPLOAD)
         return render_template("resumes/upload.html", jobs=job_choices(), results=None, errors={})
     user = signed_in_user()
     files = [f for f in request.files.getlist("files") if f.filename]
@@ -86,6 +86,24 @@ def resume_detail(resume_id: str) -> Any:
     resume = resumes.view_resume(signed_in_user(), resume_id)
     context = detail_context(resume, form_values(resume))
     return render_template("resumes/detail.html", errors={}, **context)
+
+
+@bp.route("/resumes/<resume_id>/delete", methods=["GET", "POST"])
+@login_required
+@require(Action.RESUME_DELETE)
+def resume_delete(resume_id: str) -> Any:
+    """Delete a resume: GET asks for confirmation, POST deletes.
+
+    :raise 403: for a role, or an uploader, that may not delete this resume.
+    """
+    user = signed_in_user()
+    resume = resumes.get_resume(user, resume_id, Action.RESUME_DELETE)
+    if request.method == "GET":
+        return render_template("resumes/delete.html", resume=resume)
+    name = resume.fields.get("name") or resume.filename
+    resumes.delete_resume(user, resume_id)
+    flash(f"Deleted the resume of {name}.", "success")
+    return redirect(url_for("pages.resume_list"))
 
 
 @bp.route("/resumes/<resume_id>/fields", methods=["POST"])
@@ -197,6 +215,8 @@ def detail_context(resume: Resume, values: dict[str, str]) -> dict[str, Any]:
     )
     return {
         "resume": resume,
+        # The correction form and the delete button only for those who may use them.
+        "may_change": may_change_resume(signed_in_user(), resume),
         "values": values,
         "correctable": CORRECTABLE,
         "job_rows": range(min(job_rows, MAX_EXPERIENCE) + BLANK_JOBS),

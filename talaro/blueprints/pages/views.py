@@ -5,12 +5,13 @@ service layer (which holds every business rule and permission check), and show
 the outcome, as a flash message and, on failure, the service's own message with
 its status. Forms carry a CSRF token; `talaro.auth.enforce_csrf` checks it.
 
-    account     /login, /register, /logout
+    account     /login, /register, /logout, /account/password, /account/settings (time zone)
     dashboard   /
-    resumes     /resumes, /resumes/upload, /resumes/<id>
+    resumes     /resumes, /resumes/upload, /resumes/<id>, /resumes/<id>/delete
     candidates  /candidates, /candidates/<id>
     jobs        /jobs
-    interviews  /interviews, /interviews/new, /interviews/<id>, /interviews/<id>/feedback
+    interviews  /interviews, /interviews/new, /interviews/<id>, /interviews/<id>/feedback,
+                /interviews/<id>/reschedule, /interviews/<id>/cancel, /interviews/<id>/no-show
     users       /users (ADMIN)
     security    /security (ADMIN): the security stream and the audit chains
 """
