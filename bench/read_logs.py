@@ -14,6 +14,11 @@
 3. Queries, each a `flask --app talaro logs FOLDER ...` process with its output to
    /dev/null, timed (wall and CPU), and `grep -c` over the same files for the same
    bytes: an event, a user, a trace id, one hour out of three days, and everything.
+4. The security events page (`--page-mb`, default 1024; 0 skips it): a second folder of
+   security files only, of that size, made the same way, and the time to the page's
+   first and second pages (newest first, 50 records) through the function the page calls
+   (`pages.security.newest_first`), in a fresh process, imports not counted: no filter,
+   one rare event, the last hour; on that folder and on the main one.
 
 MB/s is the files' size over the wall time (and over the CPU time); "reading alone"
 takes off what the same command costs on an empty folder (about 1.5 s of imports and
@@ -261,12 +266,79 @@ def run(folder: Path, chosen: list[str], found: dict[str, Any]) -> dict[str, Any
     return results
 
 
+# The events page -----------------------------------------------------------------
+
+
+def page_folder_times(folder: Path, args: argparse.Namespace, found: dict[str, Any]) -> Any:
+    pages = folder / "security-only"
+    marker = pages / "bench-read.json"
+    if marker.exists():
+        page_found = json.loads(marker.read_text())
+    else:
+        print(f"writing {args.page_mb} MB of security files to {pages} ...", flush=True)
+        seed = [entry for entry in seed_records(args.seed_requests) if entry[0] == "security"]
+        page_found = generate(pages, args.page_mb, seed, random.Random(14))
+        marker.write_text(json.dumps(page_found))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TALARO_"))}
+    env.update(OTEL_SDK_DISABLED="true", SECRET_KEY="bench-read", DATABASE_URL="sqlite://")
+    return {
+        "security_only": page_times(pages, page_found["end"], env),
+        "main_folder": page_times(folder, found["end"], env),
+    }
+
+
+PAGE_PROBE = """
+import json, os, sys, time
+from datetime import datetime, timedelta, UTC
+from pathlib import Path
+from talaro.blueprints.pages import security
+from talaro.telemetry import reader
+folder, end = Path(sys.argv[1]), float(sys.argv[2])
+files = reader.expand_paths([folder], ("security",))
+last_hour = datetime.fromtimestamp(end, UTC) - timedelta(hours=1)
+filters = {
+    "everything": {},
+    "event sys_startup": {"events": ("sys_startup",)},
+    "last hour": {"since": last_hour},
+}
+found = {}
+for name, options in filters.items():
+    where = reader.Filter(streams=("security",), **options)
+    for page in (1, 2):
+        started, cpu = time.perf_counter(), time.process_time()
+        shown = security.newest_first(files, where, page, security.PER_PAGE)
+        found[f"{name}, page {page}"] = {
+            "wall_s": time.perf_counter() - started,
+            "cpu_s": time.process_time() - cpu,
+            "records": len(shown.records),
+            "load": os.getloadavg()[0],
+        }
+print(json.dumps({"bytes": sum(f.stat().st_size for f in files), "pages": found}))
+"""
+
+
+def page_times(folder: Path, end: float, env: dict[str, str]) -> dict[str, Any]:
+    """Time to the events page's first pages on `folder`'s security files."""
+    command = [sys.executable, "-c", PAGE_PROBE, str(folder), str(end)]
+    answer = subprocess.run(command, env=env, capture_output=True, check=True, cwd=REPO)
+    result: dict[str, Any] = json.loads(answer.stdout.decode().strip().splitlines()[-1])
+    for name, entry in result["pages"].items():
+        print(
+            f"page        {name:26} {entry['wall_s']:6.3f} s wall {entry['cpu_s']:6.3f} s CPU"
+            f"  ({entry['records']} records, {result['bytes'] / 1e6:,.0f} MB of security files)"
+            f"   load {entry['load']:.1f}",
+            flush=True,
+        )
+    return result
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=int(os.environ.get("BENCH_READ_MB", 1024)))
     parser.add_argument("--dir", type=Path, help="keep the files here (reused if there)")
     parser.add_argument("--queries", default=",".join(QUERIES))
     parser.add_argument("--seed-requests", type=int, default=400)
+    parser.add_argument("--page-mb", type=int, default=1024, help="security files for the page")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     temporary = None
@@ -287,6 +359,8 @@ def main(argv: list[str]) -> int:
             found = generate(folder, args.size_mb, seed, random.Random(14))
             marker.write_text(json.dumps(found))
         results = run(folder, args.queries.split(","), found)
+        if args.page_mb:
+            results["page"] = page_folder_times(folder, args, found)
         results.update(
             when=datetime.now(UTC).isoformat(timespec="seconds"),
             cpus=os.cpu_count(),

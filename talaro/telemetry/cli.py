@@ -14,8 +14,11 @@ broken lines are reported on stderr and skipped. Nothing matching is not an erro
 
 from __future__ import annotations
 
+import gc
 import json
+import math
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import orjson
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -170,6 +174,9 @@ def logs_command(
     if where.since and where.until and where.since > where.until:
         raise click.UsageError("--since is later than --until")
     files = _files(paths, where.streams or reader.STREAMS)
+    # The app's objects (a million) never become garbage here: out of the collector's
+    # sight, its full collections, which the records' dicts set off, stay cheap.
+    gc.freeze()
     records = reader.read_records(files, where, warn=_warn)
     if output_format == "table":
         _write(_table(records, fields or TABLE_COLUMNS))
@@ -207,7 +214,44 @@ def value(record: Row, name: str) -> Any:
 def _json_lines(records: Iterable[Row], fields: Sequence[str] | None) -> Iterator[str]:
     for record in records:
         shown = {name: value(record, name) for name in fields} if fields else record
-        yield json.dumps(shown, default=str)
+        yield json_line(shown)
+
+
+def json_line(record: Row) -> str:
+    """One record as JSON text in ASCII: every non-ASCII character escaped (``\\u202e``),
+    so no logged value can drive the terminal or hide text.
+
+    orjson (5 times faster than json.dumps) when its text is that already: printable
+    ASCII, and no NaN or infinity, which it would write as null; else json.dumps, which
+    escapes them. The two differ only in spaces (orjson writes none after ``,`` and
+    ``:``) and in how some floats are spelt (``1e-05``, ``1e-5``): the same JSON."""
+    try:
+        text = orjson.dumps(record, default=str, option=_AS_JSON_DUMPS)
+    except TypeError:  # an integer over 64 bits, a key that is not a string
+        return json.dumps(record, default=str)
+    if not _PRINTABLE_ASCII.fullmatch(text) or (b"null" in text and _has_odd_float(record)):
+        return json.dumps(record, default=str)
+    return text.decode("ascii")
+
+
+# What json.dumps(default=str) would give as str(): datetimes, dataclasses, subclasses.
+_AS_JSON_DUMPS = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+_PRINTABLE_ASCII = re.compile(rb"[ -~]*")  # orjson escapes C0 controls; DEL and non-ASCII
+
+
+def _has_odd_float(value: Any) -> bool:
+    """A NaN or an infinity anywhere in `value` (orjson writes them as null)."""
+    if type(value) is float:
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_odd_float(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_odd_float(item) for item in value)
+    return False
 
 
 def _table(records: Iterable[Row], columns: Sequence[str]) -> Iterator[str]:

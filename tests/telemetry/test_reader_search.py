@@ -3,6 +3,7 @@ must find exactly what decoding everything and filtering would find."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -166,3 +167,137 @@ def test_records_decoded_straight_from_json_are_those_of_the_otlp_json_classes(
                 continue
             assert json.dumps(fast_payload) == json.dumps(reader.payload_records(payload))
     assert checked > 300
+
+
+# Newest first (the security events page): `read_records` reversed, read backward --------
+
+
+@pytest.mark.parametrize("block", [64, 1000, 1 << 20], ids=["64B", "1000B", "1MB"])
+@pytest.mark.parametrize(
+    "where", [Filter(), *QUERIES], ids=[str(n) for n in range(-1, len(QUERIES))]
+)
+def test_newest_first_is_read_records_reversed(
+    files: list[Path], where: Filter, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Blocks shorter than a line (64 B): every line is put together from several reads.
+    monkeypatch.setattr(reader, "BACKWARD_BLOCK", block)
+    forward = list(reader.read_records(files, where))
+    assert list(reader.read_records_newest_first(files, where)) == forward[::-1]
+
+
+def test_newest_first_starts_with_the_newest_file(files: list[Path]) -> None:
+    opened: list[str] = []
+    search_backward = reader.Search.file_records_backward
+
+    def spy(self: reader.Search, path: Path, warn: Any = None) -> Any:
+        opened.append(path.name)
+        return search_backward(self, path, warn or reader.warn_to_stderr)
+
+    reader.Search.file_records_backward = spy  # type: ignore[method-assign]
+    try:
+        newest = list(itertools.islice(reader.read_records_newest_first(files), 3))
+    finally:
+        reader.Search.file_records_backward = search_backward  # type: ignore[method-assign]
+    assert opened == ["application.jsonl"]  # the rotated file's last write is older
+    assert newest == list(reader.read_records(files))[::-1][:3]
+
+
+LINES = [
+    b'{"a": 1}\n',
+    b"\n",
+    b"   \n",
+    b'{"crlf": true}\r\n',
+    b'{"forged": "a\rb"}\r{"second": 2}\n',  # a lone CR does not end a line
+    b'{"long": "' + b"x" * 5000 + b'"}\n',
+    b'{"a": 2}\n',
+    b'{"partial": "no newline',
+]
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 4096, 1 << 20])
+@pytest.mark.parametrize("ending", ["partial", "newline", "empty"])
+def test_backward_lines_are_the_forward_lines_reversed(
+    tmp_path: Path, block: int, ending: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "BACKWARD_BLOCK", block)
+    content = b"".join(LINES)
+    if ending == "newline":
+        content += b"\n"
+    elif ending == "empty":
+        content = content[: content.rindex(b"\n") + 1]
+    path = tmp_path / "security.jsonl"
+    path.write_bytes(content)
+    forward, offset = [], 0
+    for line in content.splitlines(keepends=True) if b"\r" not in content else _lf_lines(content):
+        forward.append((offset, line[:-1] if line.endswith(b"\n") else line))
+        offset += len(line)
+    assert list(reader._backward_lines(path, reader.warn_to_stderr)) == forward[::-1]
+
+
+def _lf_lines(content: bytes) -> list[bytes]:
+    pieces = content.split(b"\n")
+    lines = [piece + b"\n" for piece in pieces[:-1]]
+    return lines + ([pieces[-1]] if pieces[-1] else [])
+
+
+def test_newest_first_reports_broken_lines_as_reading_forward_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "BACKWARD_BLOCK", 100)
+    path = tmp_path / "application.jsonl"
+    path.write_text(
+        _line([_record(1)])
+        + '{"broken": \n'
+        + _line([_record(2), _record(3)])
+        + "[1, 2]\n"
+        + '{"resourceLogs": 5}\n'
+        + _line([_record(4)])
+        + '{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"timeUnixNano": "x'
+    )
+    for where in (Filter(), Filter(events=("http_request", "authz_fail", "resume_view"))):
+        forward: list[str] = []
+        backward: list[str] = []
+        found = list(reader.read_records([path], where, forward.append))
+        assert (
+            list(reader.read_records_newest_first([path], where, backward.append)) == (found[::-1])
+        )
+        assert sorted(backward) == sorted(forward)
+        assert len(forward) == (4 if where == Filter() else 0)  # the others cannot match
+
+
+def test_the_typed_fast_path_decodes_as_the_message_classes(files: list[Path]) -> None:
+    """Every line through msgspec's structs, against the OTLP JSON classes' decoding."""
+    checked = 0
+    for path in files:
+        expected = list(reader.file_records(path))  # the message classes, every record
+        everything = reader.Search.of(Filter())
+        assert json.dumps(list(everything.file_records(path))) == json.dumps(expected)
+        for _, payload in reader.read_payloads(path):
+            resource = reader._resource_attributes(payload["resourceLogs"][0]["resource"])
+            for raw in payload["resourceLogs"][0]["scopeLogs"][0]["logRecords"]:
+                try:
+                    fast = reader._struct_record(reader._RECORD.decode(json.dumps(raw)), resource)
+                except (TypeError, ValueError):  # NaN, bytes: left to the message classes
+                    assert "NaN" in json.dumps(raw) or "bytesValue" in json.dumps(raw)
+                    continue
+                assert json.dumps(fast) == json.dumps(reader._flat_record(raw, resource))
+                checked += 1
+    assert checked > 300
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"a": 1, "b": "plain", "c": [1.5, None, True], "d": {"e": 1e-05}},
+        {"agent": "evil\x1b[2J\nname", "del": "\x7f"},
+        {"hidden": "a\u202eb\u2066c\u200bd\u2028e\x85f", "name": "Zoë"},
+        {"nan": float("nan"), "inf": [float("-inf")], "none": None},
+        {"big": 2**70, "nested": {"nan": float("nan")}},
+    ],
+)
+def test_json_lines_are_json_dumps_in_printable_ascii(record: dict[str, Any]) -> None:
+    from talaro.telemetry.cli import json_line
+
+    text = json_line(record)
+    assert all(" " <= ch <= "~" for ch in text)
+    assert repr(json.loads(text)) == repr(json.loads(json.dumps(record, default=str)))

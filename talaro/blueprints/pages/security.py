@@ -3,14 +3,16 @@ filters, each record expandable, and the audit chains' state on request.
 
 Read from the files through telemetry's reader, as `flask logs` reads them: the embedded
 files of TALARO_TELEMETRY_DIR, or a collector's output folder (TALARO_SECURITY_EVENTS_DIR).
-Each page reads the stream from the start and keeps only the records it shows (a bounded
-deque), so memory stays small whatever the files hold.
+Each page reads newest first (`reader.read_records_newest_first`: the newest files first,
+each from its end) and stops once it has its records and one more, so the first page of a
+large folder costs a few blocks; how many match in all is known, and shown, only when the
+reading got to the oldest record.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +38,9 @@ AUDIT_CACHE = "talaro.security_page.audit"  # app.extensions: (files' signature,
 @dataclass(frozen=True)
 class EventPage:
     records: list[dict[str, Any]]  # newest first
-    total: int  # records matching the filters
+    total: int | None  # records matching the filters, when all were read
     warnings: list[str]  # broken lines, the first few
+    more: bool = False  # older matching records exist
 
 
 def security_events_folder() -> Path:
@@ -80,16 +83,16 @@ def parse_filters(values: dict[str, str]) -> tuple[reader.Filter, dict[str, list
 
 
 def newest_first(files: list[Path], where: reader.Filter, page: int, per_page: int) -> EventPage:
-    """One page of the matching records, newest first, and how many match in all."""
-    kept: deque[dict[str, Any]] = deque(maxlen=page * per_page)
+    """One page of the matching records, newest first; how many match in all when the
+    reading, which stops one record past the page, got to the end."""
     warnings: list[str] = []
-    total = 0
-    for record in reader.read_records(files, where, warn=warnings.append):
-        kept.append(record)
-        total += 1
-    newest = list(reversed(kept))
-    shown = newest[(page - 1) * per_page : page * per_page]
-    return EventPage(shown, total, warnings[:WARNINGS_SHOWN])
+    wanted = page * per_page
+    found = list(
+        islice(reader.read_records_newest_first(files, where, warn=warnings.append), wanted + 1)
+    )
+    more = len(found) > wanted
+    shown = found[(page - 1) * per_page : wanted]
+    return EventPage(shown, None if more else len(found), warnings[:WARNINGS_SHOWN], more)
 
 
 def audit_report(files: list[Path]) -> audit_verify.Report:
