@@ -41,6 +41,8 @@ MIX: dict[str, int] = {
     "upload_resume": 12,
     "schedule_interview": 10,
 }
+# Asked for by name only (--kinds), never part of the mix: the stock anchor's endpoint.
+OWN_GROUP: dict[str, int] = {"stock_items": 100}
 # Interviews go far into the future, one hour apart, so none ever overlaps another.
 FIRST_SLOT = datetime(2040, 1, 2, 9, 0, tzinfo=UTC)
 INTERVIEW_MINUTES = 30
@@ -107,8 +109,10 @@ class Worker:
             "view_resume": self.view_resume,
             "upload_resume": self.upload_resume,
             "schedule_interview": self.schedule_interview,
+            "stock_items": self.stock_items,
         }
-        mix = {kind: weight for kind, weight in MIX.items() if kind in (plan.kinds or MIX)}
+        known = {**MIX, **OWN_GROUP}
+        mix = {kind: weight for kind, weight in known.items() if kind in (plan.kinds or MIX)}
         self.kinds, self.weights = list(mix), list(mix.values())
 
     # Request kinds ------------------------------------------------------------
@@ -163,6 +167,9 @@ class Worker:
         return self.client.post_json(
             "/api/interviews", payload, token=self._token("manager", "recruiter")
         )
+
+    def stock_items(self) -> Response:
+        return self.client.get("/items")  # bench/stock_app.py
 
     def _next_serial(self) -> int:
         self.serial += 1
@@ -307,7 +314,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds measured")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--threads", type=int, default=8, help="connections per process")
-    kinds = ", ".join(MIX)
+    kinds = ", ".join([*MIX, *OWN_GROUP])
     parser.add_argument("--kinds", default="", help=f"only these, comma-separated: {kinds}")
     return parser.parse_args(argv)
 

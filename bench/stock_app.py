@@ -72,3 +72,15 @@ def create_stock_app(folder: Path, telemetry: bool) -> tuple[Flask, Any]:
         return jsonify([{"id": row[0], "name": row[1]} for row in rows])
 
     return app, flush
+
+
+def wsgi() -> Flask:
+    """`gunicorn 'bench.stock_app:wsgi()'` (bench/telemetry_overhead.py): the stock app in
+    STOCK_DIR, with telemetry unless STOCK_TELEMETRY=false, plus the /healthz its readiness
+    check asks for. Built in each worker, after the fork, as Talaro's app is."""
+    import os
+
+    folder = Path(os.environ["STOCK_DIR"])
+    app, _flush = create_stock_app(folder, os.environ.get("STOCK_TELEMETRY") != "false")
+    app.add_url_rule("/healthz", "healthz", lambda: "ok")
+    return app

@@ -51,7 +51,8 @@ GROUPS = ("list", "detail", "upload", "interview", "jobs", "mix", "stock")
 
 def setup_config(setup: str, folder: Path, **overrides: Any) -> dict[str, Any]:
     """The app's settings for one set-up: `off`, `files`, `files-no-db-spans`,
-    `files-db-min-<ms>`, `files-before` (see `variant`), `otlp-dead`, `otlp-dead-before`."""
+    `files-db-min-<ms>`, `files-batch-<n>` and `files-before` (see `variant`), `otlp-dead`,
+    `otlp-dead-before`."""
     config: dict[str, Any] = {
         "SECRET_KEY": SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite",
@@ -77,7 +78,18 @@ def setup_config(setup: str, folder: Path, **overrides: Any) -> dict[str, Any]:
 @contextmanager
 def variant(setup: str) -> Iterator[None]:
     """`files-before`: the files as before issue #14, in the same process: the first-party
-    OTLP JSON file exporters and the instrumentation's own EngineTracer."""
+    OTLP JSON file exporters and the instrumentation's own EngineTracer. `files-batch-512`:
+    export batches of 512 (OTEL_BLRP_MAX_EXPORT_BATCH_SIZE while the app is built)."""
+    if "-batch-" in setup:
+        saved_batch = os.environ.get("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE")
+        os.environ["OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"] = setup.rpartition("-")[2]
+        try:
+            yield
+        finally:
+            os.environ.pop("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE")
+            if saved_batch is not None:
+                os.environ["OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"] = saved_batch
+        return
     if not setup.endswith("-before"):
         yield
         return
@@ -317,7 +329,7 @@ class StockBench:
         self.flush()
 
 
-def profile(setup: str, group: str, requests: int, top: int) -> str:
+def profile(setup: str, group: str, requests: int, top: int, out: Path | None = None) -> str:
     """cProfile of `requests` requests of `group` with the exports run on this thread (the
     batch processors' flush), so encoding shows up beside the request work."""
     os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
@@ -336,11 +348,13 @@ def profile(setup: str, group: str, requests: int, top: int) -> str:
                 bench.flush()
         bench.flush()
         profiler.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
+    if out is not None:  # for pstats / snakeviz: callers, callees
+        profiler.dump_stats(out)
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
     stats.sort_stats("cumulative").print_stats(top)
     stats.sort_stats("cumulative").print_stats("opentelemetry|telemetry|json", top)
-    return out.getvalue()
+    return text.getvalue()
 
 
 def main(argv: list[str]) -> int:
@@ -351,11 +365,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--groups", default=",".join(GROUPS))
     parser.add_argument("--profile", metavar="SETUP", help="profile one set-up instead")
     parser.add_argument("--top", type=int, default=60)
-    parser.add_argument("--out", type=Path, help="write the result as JSON here")
+    parser.add_argument("--out", type=Path, help="write the result (or the profile) here")
     args = parser.parse_args(argv)
     groups = args.groups.split(",")
     if args.profile:
-        print(profile(args.profile, groups[0], args.requests, args.top))
+        print(profile(args.profile, groups[0], args.requests, args.top, args.out))
         return 0
     result = run(args.setups.split(","), groups, args.requests, args.rounds)
     print(report(result))

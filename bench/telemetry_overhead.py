@@ -1,17 +1,21 @@
-"""What does telemetry cost? The same app, the same load, three set-ups, one invocation.
+"""What does telemetry cost? The same app, the same load, several set-ups, one invocation.
 
-    .venv/bin/python -m bench.telemetry_overhead [--duration 15] [--warmup 3] [--rounds 2]
+    .venv/bin/python -m bench.telemetry_overhead [--groups list,detail,upload,mix]
+        [--duration 8] [--warmup 2] [--rounds 2]
     (or `make bench`; every option also reads a BENCH_* environment variable)
 
 Set-ups: `off` (OTEL_SDK_DISABLED=true), `files` (OTLP JSON Lines in a fresh
-TALARO_TELEMETRY_DIR) and `otlp-dead` (OTLP http/protobuf to a 127.0.0.1 port that
-refuses connections). For each run: a fresh SQLite database (`flask db upgrade` and
-three users from the CLI, with the run's environment), gunicorn with two workers,
-seeding over HTTP (API tokens, a job, resumes), then `bench.load` in its own
-process for a warm-up and a measured window. The set-ups take turns in a rotating
-order for several rounds so the machine's noise hits them alike; the summary is the
-mean per set-up and the ratios to `off`. Results go to
-bench-results/telemetry-overhead.json.
+TALARO_TELEMETRY_DIR), `otlp-dead` (OTLP http/protobuf to a 127.0.0.1 port that
+refuses connections), and the anchor `stock-off` / `stock-files` (bench/stock_app.py:
+the stock OpenTelemetry set-up on a one-query endpoint, served the same way). For each
+run: a fresh SQLite database (`flask db upgrade` and three users from the CLI, with the
+run's environment), gunicorn with the project's gunicorn.conf.py (its gevent worker, two
+workers), seeding over HTTP (API tokens, a job, resumes), then, for each endpoint group
+in turn, `bench.load` in its own process for a warm-up and a measured window, with the
+server's CPU read around it. The set-ups take turns in a rotating order for several
+rounds so the machine's noise hits them alike; the summary is, per endpoint group, the
+mean per set-up, the ratios to `off` and the CPU per request telemetry adds. Results go
+to bench-results/telemetry-overhead.json.
 """
 
 from __future__ import annotations
@@ -43,10 +47,22 @@ REPO = BENCH_DIR.parent
 BIN = Path(sys.executable).parent  # the venv's bin: flask, gunicorn
 RESULTS = REPO / "bench-results" / "telemetry-overhead.json"
 GUNICORN_CONFIG = REPO / "gunicorn.conf.py"
-SETUPS = ("off", "files", "otlp-dead")  # the default run
+SETUPS = ("off", "files", "otlp-dead", "stock-off", "stock-files")  # the default run
 # Optional, by --setups: what the database spans alone cost (TALARO_TELEMETRY_DB_SPANS).
 EXTRA_SETUPS = ("files-no-db-spans", "otlp-dead-no-db-spans")
 BASELINE = "off"
+STOCK_BASELINE = "stock-off"  # the anchor's own `off`
+# Endpoint group -> bench.load's request kinds (all of its mix when empty).
+GROUPS = {
+    "list": ("list_resumes",),
+    "detail": ("view_resume",),
+    "upload": ("upload_resume",),
+    "jobs": ("list_jobs",),
+    "interview": ("schedule_interview",),
+    "mix": (),
+}
+DEFAULT_GROUPS = ("list", "detail", "upload", "mix")
+STOCK_GROUP = "stock"  # the stock app's one endpoint (bench.load's `stock_items`)
 GOAL = 0.90
 NOISY_SPREAD = 0.10  # baseline throughput moving more than this between rounds: say so
 SECRET_KEY = "talaro-benchmark-fixed-secret-key"
@@ -68,11 +84,22 @@ class Settings:
     rounds: int
     connections: int
     processes: int
-    worker_class: str
+    worker_class: str  # `config`: gunicorn.conf.py's own (gevent); or gthread, sync
     worker_threads: int
     setups: tuple[str, ...]
     out: Path
-    kinds: tuple[str, ...] = ()  # one endpoint group (bench.load's kinds); all when empty
+    groups: tuple[str, ...] = DEFAULT_GROUPS
+    kinds: tuple[str, ...] = ()  # bench.load's kinds: one group of its own (`kinds`)
+
+    def group_kinds(self) -> dict[str, tuple[str, ...]]:
+        """The endpoint groups of a Talaro set-up, in order, with their request kinds."""
+        if self.kinds:
+            return {"kinds": self.kinds}
+        return {group: GROUPS[group] for group in self.groups}
+
+
+def is_stock(setup: str) -> bool:
+    return setup.startswith("stock")
 
 
 # Processes ------------------------------------------------------------------------
@@ -188,6 +215,9 @@ def app_environment(setup: str, folder: Path, dead_port: int) -> dict[str, str]:
         TALARO_ENV="benchmark",
         TALARO_RATELIMIT_ENABLED="false",  # one client address drives the whole load
     )
+    if is_stock(setup):  # bench/stock_app.py's `wsgi()` reads these
+        env.update(STOCK_DIR=str(folder), STOCK_TELEMETRY=str(setup != STOCK_BASELINE).lower())
+        return env
     base, _, variant = setup.partition("-no-")
     if base == "off":
         env["OTEL_SDK_DISABLED"] = "true"
@@ -214,28 +244,32 @@ def prepare_database(env: dict[str, str], log: Path) -> None:
 
 
 class Gunicorn:
-    """`gunicorn -w 2 -k gthread 'talaro:create_app()'` in its own process group, stopped
+    """`gunicorn -c gunicorn.conf.py -w 2 'talaro:create_app()'` (the project's worker
+    class, gevent, unless --worker-class says otherwise) in its own process group, stopped
     on exit (a SIGTERM, then SIGKILL for anything left after STOP_TIMEOUT_S)."""
 
-    def __init__(self, env: dict[str, str], settings: Settings, log: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], settings: Settings, log: Path, app: str = "talaro:create_app()"
+    ) -> None:
         self.port = free_port()
         self.command = [
             str(BIN / "gunicorn"),
             "--workers", "2",
-            "--worker-class", settings.worker_class,
-            "--threads", str(settings.worker_threads),
             "--bind", f"127.0.0.1:{self.port}",
-            "--keep-alive", "30",
             "--timeout", "60",
             "--graceful-timeout", "15",
             "--log-level", "warning",
             "--error-logfile", str(log),
         ]  # fmt: skip
+        if settings.worker_class != "config":  # a comparison: gthread or sync
+            self.command += ["--worker-class", settings.worker_class]
+            self.command += ["--threads", str(settings.worker_threads)]
         if GUNICORN_CONFIG.exists():
-            # The project's own settings (worker_exit flushes telemetry), made explicit
-            # so they never depend on the current directory; the flags above win.
+            # The project's own settings (its gevent worker, keep-alive, worker_exit
+            # flushing telemetry), made explicit so they never depend on the current
+            # directory; the flags above win.
             self.command += ["--config", str(GUNICORN_CONFIG)]
-        self.command.append("talaro:create_app()")
+        self.command.append(app)
         self.env, self.log = env, log
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -321,7 +355,9 @@ def _seed_resume(client: Client, n: int) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
-def run_load(port: int, seed: Path, out: Path, settings: Settings, log: Path) -> dict[str, Any]:
+def run_load(
+    port: int, seed: Path, out: Path, settings: Settings, log: Path, kinds: tuple[str, ...]
+) -> dict[str, Any]:
     """`python -m bench.load` in its own process group, bounded in time."""
     command = [
         sys.executable, "-m", "bench.load",
@@ -329,7 +365,7 @@ def run_load(port: int, seed: Path, out: Path, settings: Settings, log: Path) ->
         "--warmup", str(settings.warmup), "--duration", str(settings.duration),
         "--processes", str(settings.processes),
         "--threads", str(max(1, settings.connections // settings.processes)),
-        "--kinds", ",".join(settings.kinds),
+        "--kinds", ",".join(kinds),
     ]  # fmt: skip
     budget = settings.warmup + settings.duration + 120
     run_bounded(command, dict(os.environ), budget, log, cwd=REPO)
@@ -354,40 +390,61 @@ def file_sizes(folder: Path) -> dict[str, int]:
     return {path.name: path.stat().st_size for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
-def measure(setup: str, settings: Settings, dead_port: int) -> dict[str, Any]:
-    """One run of one set-up, from an empty database to a stopped server."""
+def measure(setup: str, settings: Settings, dead_port: int, round_no: int) -> list[dict[str, Any]]:
+    """One run of one set-up, from an empty database to a stopped server: one result per
+    endpoint group, the groups' loads one after the other (each round starts one group
+    further on), the server's CPU read around each."""
     folder = Path(tempfile.mkdtemp(prefix=f"talaro-bench-{setup}-"))
     try:
         env = app_environment(setup, folder, dead_port)
         started = time.monotonic()
-        prepare_database(env, folder / "cli.log")
-        with Gunicorn(env, settings, folder / "gunicorn.log") as server:
-            seed = folder / "seed.json"
-            seed.write_text(json.dumps(seed_data(server.port)))
-            workers, cpu_before = server.workers(), cpu_seconds(server.pid)
-            result = run_load(
-                server.port, seed, folder / "load.json", settings, folder / "load.log"
-            )
-            cpu_used = cpu_seconds(server.pid) - cpu_before
-            result["telemetry_status"] = telemetry_status(server.port)
-            result["workers_replaced"] = server.workers() != workers
+        seed = folder / "seed.json"
+        if is_stock(setup):
+            groups = {STOCK_GROUP: ("stock_items",)}
+            app = "bench.stock_app:wsgi()"
+        else:
+            prepare_database(env, folder / "cli.log")
+            groups = settings.group_kinds()
+            app = "talaro:create_app()"
+        names = list(groups)
+        shift = (round_no - 1) % len(names)
+        order = names[shift:] + names[:shift]
+        results = []
+        with Gunicorn(env, settings, folder / "gunicorn.log", app) as server:
+            seed.write_text(json.dumps({} if is_stock(setup) else seed_data(server.port)))
+            workers = server.workers()
+            for group in order:
+                cpu_before = cpu_seconds(server.pid)
+                result = run_load(
+                    server.port, seed, folder / f"load-{group}.json", settings,
+                    folder / "load.log", groups[group],
+                )  # fmt: skip
+                cpu_used = cpu_seconds(server.pid) - cpu_before
+                result.update(
+                    setup=setup,
+                    group=group,
+                    server_cpu_s=round(cpu_used, 2),
+                    server_cpu_ms_per_request=round(
+                        1000 * cpu_used / max(1, result["completed_including_warmup"]), 3
+                    ),
+                )
+                results.append(result)
+            status = telemetry_status(server.port) if not is_stock(setup) else {}
+            replaced = server.workers() != workers
             log_tail = server.log_tail()
-        result.update(
-            setup=setup,
-            server_cpu_s=round(cpu_used, 2),
-            server_cpu_ms_per_request=round(
-                1000 * cpu_used / max(1, result["completed_including_warmup"]), 3
-            ),
-            telemetry_bytes_by_file=file_sizes(folder / "telemetry"),
-            wall_s=round(time.monotonic() - started, 1),
-        )
-        written = sum(result["telemetry_bytes_by_file"].values())
-        result["telemetry_bytes_per_request"] = round(
-            written / max(1, result["completed_including_warmup"])
-        )
-        if result["errors"] or result["workers_replaced"]:
-            result["gunicorn_log_tail"] = log_tail
-        return result
+        sizes = file_sizes(folder / "telemetry")
+        completed = sum(result["completed_including_warmup"] for result in results)
+        for result in results:
+            result.update(
+                telemetry_status=status,
+                workers_replaced=replaced,
+                telemetry_bytes_by_file=sizes,  # the whole run's, every group's
+                telemetry_bytes_per_request=round(sum(sizes.values()) / max(1, completed)),
+                wall_s=round(time.monotonic() - started, 1),
+            )
+            if result["errors"] or replaced:
+                result["gunicorn_log_tail"] = log_tail
+        return results
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -405,7 +462,17 @@ def rotating_order(setups: tuple[str, ...], rounds: int) -> list[tuple[int, str]
 
 
 def summarise(runs: list[dict[str, Any]], setups: tuple[str, ...]) -> dict[str, Any]:
-    """Mean per set-up over the rounds, and each telemetry set-up's ratios to `off`."""
+    """Per endpoint group: the mean per set-up over the rounds, and each telemetry set-up's
+    ratios to its `off` (`stock-off` for the anchor) with the CPU per request it adds."""
+    groups = list(dict.fromkeys(run["group"] for run in runs))
+    return {
+        "groups": {group: _summarise_group(runs, setups, group) for group in groups},
+        "goal_throughput_ratio": GOAL,
+    }
+
+
+def _summarise_group(runs: list[dict[str, Any]], setups: tuple[str, ...], group: str) -> dict:
+    runs = [run for run in runs if run["group"] == group]
     per_setup: dict[str, dict[str, Any]] = {}
     for setup in setups:
         mine = [run for run in runs if run["setup"] == setup]
@@ -422,13 +489,14 @@ def summarise(runs: list[dict[str, Any]], setups: tuple[str, ...]) -> dict[str, 
             "requests_per_s_each_round": [run["requests_per_s"] for run in mine],
             "p99_ms_each_round": [run["p99_ms"] for run in mine],
         }
+    baseline = STOCK_BASELINE if group == STOCK_GROUP else BASELINE
     ratios = {}
-    base = per_setup.get(BASELINE)
+    base = per_setup.get(baseline)
     for setup, numbers in per_setup.items():
-        if base is None or setup == BASELINE:
+        if base is None or setup == baseline:
             continue
         throughput = numbers["requests_per_s"] / base["requests_per_s"]
-        ratios[f"{setup}/{BASELINE}"] = {
+        ratios[f"{setup}/{baseline}"] = {
             "throughput": round(throughput, 3),
             "p99": round(numbers["p99_ms"] / base["p99_ms"], 3),
             "p50": round(numbers["p50_ms"] / base["p50_ms"], 3),
@@ -438,19 +506,21 @@ def summarise(runs: list[dict[str, Any]], setups: tuple[str, ...]) -> dict[str, 
             "server_cpu_per_request": round(
                 numbers["server_cpu_ms_per_request"] / base["server_cpu_ms_per_request"], 3
             ),
+            "server_cpu_ms_added_per_request": round(
+                numbers["server_cpu_ms_per_request"] - base["server_cpu_ms_per_request"], 3
+            ),
             "throughput_goal_met": throughput >= GOAL,
             # What throughput would be if only the server's CPU per request mattered:
             # steadier than requests/s when other tenants come and go.
             "cpu_bound_throughput_estimate": round(
                 base["server_cpu_ms_per_request"] / numbers["server_cpu_ms_per_request"], 3
             ),
-            "throughput_each_round": _paired(runs, setup, "requests_per_s"),
-            "p99_each_round": _paired(runs, setup, "p99_ms"),
+            "throughput_each_round": _paired(runs, setup, baseline, "requests_per_s"),
+            "p99_each_round": _paired(runs, setup, baseline, "p99_ms"),
         }
     return {
         "per_setup": per_setup,
         "ratios_to_off": ratios,
-        "goal_throughput_ratio": GOAL,
         "baseline_spread": _spread(base["requests_per_s_each_round"]) if base else None,
     }
 
@@ -460,12 +530,12 @@ def _spread(values: list[float]) -> float:
     return round((max(values) - min(values)) / statistics.fmean(values), 3)
 
 
-def _paired(runs: list[dict[str, Any]], setup: str, key: str) -> list[float]:
-    """`setup` over `off` within each round (same minutes, same machine load)."""
+def _paired(runs: list[dict[str, Any]], setup: str, baseline: str, key: str) -> list[float]:
+    """`setup` over its `off` within each round (same minutes, same machine load)."""
     ratios = []
     for round_no in sorted({run["round"] for run in runs}):
         mine = [r[key] for r in runs if r["round"] == round_no and r["setup"] == setup]
-        base = [r[key] for r in runs if r["round"] == round_no and r["setup"] == BASELINE]
+        base = [r[key] for r in runs if r["round"] == round_no and r["setup"] == baseline]
         if mine and base and base[0]:
             ratios.append(round(mine[0] / base[0], 3))
     return ratios
@@ -510,10 +580,11 @@ def git_revision() -> str:
 
 def print_run(round_no: int, run: dict[str, Any]) -> None:
     print(
-        f"  round {round_no} {run['setup']:>21}: {run['requests_per_s']:8.1f} req/s  "
-        f"p50 {run['p50_ms']:7.2f} ms  p99 {run['p99_ms']:8.2f} ms  "
-        f"errors {run['errors']}  server CPU {run['server_cpu_ms_per_request']:.2f} ms/req  "
-        f"load gen CPU {run['generator_cpu_s']:.1f}s  ({run['wall_s']}s)",
+        f"  round {round_no} {run['setup']:>13} {run['group']:>7}: "
+        f"{run['requests_per_s']:7.1f} req/s  p50 {run['p50_ms']:6.2f} ms  "
+        f"p99 {run['p99_ms']:7.2f} ms  errors {run['errors']}  "
+        f"server CPU {run['server_cpu_ms_per_request']:.2f} ms/req  "
+        f"load avg {run['loadavg']:.1f}  ({run['wall_s']}s)",
         flush=True,
     )
     if run["errors"]:
@@ -522,35 +593,33 @@ def print_run(round_no: int, run: dict[str, Any]) -> None:
 
 
 def print_summary(summary: dict[str, Any]) -> None:
-    print("\nMean per set-up (p99* leaves out sign-in, Argon2-slow by design)")
+    print(f"\nPer endpoint group: throughput kept and server CPU added (goal: >= {GOAL:.2f})")
     print(
-        f"  {'set-up':>21}  {'req/s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  {'p99* ms':>7}  "
-        f"{'errors':>6}  server CPU ms/req"
+        f"  {'group':>7} {'set-up':>13}  {'req/s':>7}  {'CPU ms/req':>10}  {'kept':>5}  "
+        f"{'per round':>14}  {'CPU x':>5}  {'+ms/req':>7}  verdict"
     )
-    for setup, n in summary["per_setup"].items():
-        print(
-            f"  {setup:>21}  {n['requests_per_s']:7.1f}  {n['p50_ms']:7.2f}  {n['p99_ms']:7.2f}  "
-            f"{n['p99_ms_excluding_login']:7.2f}  {n['errors']:6d}  "
-            f"{n['server_cpu_ms_per_request']:.3f}"
-        )
-    print(f"\nRatios to {BASELINE} (goal: throughput >= {GOAL:.2f})")
-    for name, r in summary["ratios_to_off"].items():
-        verdict = _verdict(r["throughput"], r["cpu_bound_throughput_estimate"])
-        print(
-            f"  {name:>25}: throughput {r['throughput']:.3f}  p99 {r['p99']:.3f}  "
-            f"p99* {r['p99_excluding_login']:.3f}  p50 {r['p50']:.3f}  "
-            f"CPU/request {r['server_cpu_per_request']:.3f}  ({verdict})"
-        )
-        print(
-            f"  {'':>25}  throughput per round {r['throughput_each_round']}, "
-            f"from CPU/request {r['cpu_bound_throughput_estimate']:.3f}"
-        )
-    spread = summary["baseline_spread"]
-    if spread is not None and spread > NOISY_SPREAD:
-        print(
-            f"\n!!! NOISY MACHINE: the {BASELINE} runs' throughput moved {spread:.0%} between "
-            f"rounds; trust the CPU/request ratios more, or run more --rounds."
-        )
+    for group, found in summary["groups"].items():
+        baseline = STOCK_BASELINE if group == STOCK_GROUP else BASELINE
+        for setup, n in found["per_setup"].items():
+            r = found["ratios_to_off"].get(f"{setup}/{baseline}")
+            line = (
+                f"  {group:>7} {setup:>13}  {n['requests_per_s']:7.1f}  "
+                f"{n['server_cpu_ms_per_request']:10.3f}"
+            )
+            if r is not None:
+                rounds = ",".join(f"{x:.2f}" for x in r["throughput_each_round"])
+                verdict = _verdict(r["throughput"], r["cpu_bound_throughput_estimate"])
+                line += (
+                    f"  {r['throughput']:5.3f}  {rounds:>14}  {r['server_cpu_per_request']:5.2f}  "
+                    f"{r['server_cpu_ms_added_per_request']:+7.3f}  {verdict}"
+                )
+            print(line)
+        spread = found["baseline_spread"]
+        if spread is not None and spread > NOISY_SPREAD:
+            print(
+                f"  !!! NOISY MACHINE: {group}'s {baseline} throughput moved {spread:.0%} "
+                f"between rounds; trust the CPU/request ratios more, or run more --rounds."
+            )
 
 
 def _verdict(throughput: float, from_cpu: float) -> str:
@@ -566,19 +635,24 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
     info = machine()
     print(
         f"Talaro telemetry overhead: {info['nproc']} CPUs ({info['cpu_model']}), "
-        f"Python {info['python']}, gunicorn {settings.worker_class} 2 workers x "
-        f"{settings.worker_threads} threads, {settings.connections} connections, "
-        f"{settings.warmup:g}s warm-up + {settings.duration:g}s measured, "
+        f"Python {info['python']}, gunicorn "
+        + (
+            "gunicorn.conf.py's worker (gevent), 2 workers, "
+            if settings.worker_class == "config"
+            else f"{settings.worker_class} 2 workers x {settings.worker_threads} threads, "
+        )
+        + f"{settings.connections} connections, groups {','.join(settings.group_kinds())}, "
+        f"{settings.warmup:g}s warm-up + {settings.duration:g}s measured per group, "
         f"{settings.rounds} round(s)",
         flush=True,
     )
     with closed_port() as dead_port:
         for round_no, setup in rotating_order(settings.setups, settings.rounds):
             revision = git_revision()
-            run = measure(setup, settings, dead_port)
-            run.update(round=round_no, talaro_revision=revision)
-            runs.append(run)
-            print_run(round_no, run)
+            for run in measure(setup, settings, dead_port, round_no):
+                run.update(round=round_no, talaro_revision=revision, loadavg=os.getloadavg()[0])
+                runs.append(run)
+                print_run(round_no, run)
     info["loadavg_at_end"] = os.getloadavg()
     info["talaro_revisions_measured"] = sorted({run["talaro_revision"] for run in runs})
     return {
@@ -589,6 +663,7 @@ def run_benchmark(settings: Settings) -> dict[str, Any]:
             "gunicorn_config": str(GUNICORN_CONFIG) if GUNICORN_CONFIG.exists() else None,
             "mix_percent": _load_mix(),
             "kinds": list(settings.kinds),
+            "groups": {group: list(kinds) for group, kinds in settings.group_kinds().items()},
             "command": " ".join([".venv/bin/python -m bench.telemetry_overhead", *sys.argv[1:]]),
         },
         "summary": summarise(runs, settings.setups),
@@ -605,8 +680,11 @@ def _load_mix() -> dict[str, int]:
 def parse_args(argv: list[str]) -> Settings:
     env = os.environ.get
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=float(env("BENCH_DURATION", "15")))
-    parser.add_argument("--warmup", type=float, default=float(env("BENCH_WARMUP", "3")))
+    parser.add_argument(
+        "--duration", type=float, default=float(env("BENCH_DURATION", "8")),
+        help="seconds measured, per endpoint group",
+    )  # fmt: skip
+    parser.add_argument("--warmup", type=float, default=float(env("BENCH_WARMUP", "2")))
     parser.add_argument("--rounds", type=int, default=int(env("BENCH_ROUNDS", "2")))
     parser.add_argument(
         "--connections", type=int, default=int(env("BENCH_CONNECTIONS", "8")),
@@ -614,14 +692,20 @@ def parse_args(argv: list[str]) -> Settings:
     )  # fmt: skip
     parser.add_argument("--processes", type=int, default=int(env("BENCH_PROCESSES", "1")))
     parser.add_argument(
-        "--worker-class", default=env("BENCH_WORKER_CLASS", "gthread"), choices=["gthread", "sync"]
-    )
+        "--worker-class", default=env("BENCH_WORKER_CLASS", "config"),
+        choices=["config", "gthread", "sync"],
+        help="config: gunicorn.conf.py's own (gevent); gthread or sync to compare",
+    )  # fmt: skip
     parser.add_argument("--worker-threads", type=int, default=int(env("BENCH_WORKER_THREADS", "4")))
     parser.add_argument("--setups", default=env("BENCH_SETUPS", ",".join(SETUPS)))
     parser.add_argument("--out", type=Path, default=Path(env("BENCH_OUT", str(RESULTS))))
     parser.add_argument(
+        "--groups", default=env("BENCH_GROUPS", ",".join(DEFAULT_GROUPS)),
+        help=f"endpoint groups, each measured in turn: {', '.join(GROUPS)}",
+    )  # fmt: skip
+    parser.add_argument(
         "--kinds", default=env("BENCH_KINDS", ""),
-        help="one endpoint group, e.g. view_resume or list_resumes (default: the whole mix)",
+        help="instead of --groups, one group of bench.load's kinds, e.g. view_resume",
     )  # fmt: skip
     args = parser.parse_args(argv)
     setups = tuple(s.strip() for s in args.setups.split(",") if s.strip())
@@ -629,6 +713,9 @@ def parse_args(argv: list[str]) -> Settings:
     unknown = set(setups) - set(known)
     if unknown:
         parser.error(f"unknown set-ups {sorted(unknown)}; choose from {known}")
+    groups = tuple(g.strip() for g in args.groups.split(",") if g.strip())
+    if set(groups) - set(GROUPS):
+        parser.error(f"unknown groups {sorted(set(groups) - set(GROUPS))}; choose from {GROUPS}")
     return Settings(
         duration=args.duration,
         warmup=args.warmup,
@@ -637,6 +724,7 @@ def parse_args(argv: list[str]) -> Settings:
         processes=args.processes,
         worker_class=args.worker_class,
         worker_threads=args.worker_threads if args.worker_class == "gthread" else 1,
+        groups=groups,
         setups=setups,
         out=args.out,
         kinds=tuple(kind for kind in args.kinds.split(",") if kind),

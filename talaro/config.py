@@ -96,8 +96,9 @@ def telemetry_from_environment() -> dict[str, Any]:
         ),
         "TALARO_TELEMETRY_DB_SPANS": _bool_env("TALARO_TELEMETRY_DB_SPANS", True),
         # A span only for a statement that took at least this long (or failed); 0: all.
-        # The server span counts every statement either way (telemetry/database.py).
-        "TALARO_TELEMETRY_DB_SPAN_MIN_MS": float(env("TALARO_TELEMETRY_DB_SPAN_MIN_MS", "0")),
+        # The server span counts every statement either way (telemetry/database.py). 1 ms:
+        # a span per statement was 40 % of telemetry's instructions (BENCHMARKS.md, #14).
+        "TALARO_TELEMETRY_DB_SPAN_MIN_MS": float(env("TALARO_TELEMETRY_DB_SPAN_MIN_MS", "1")),
         "TALARO_TELEMETRY_QUEUE_SIZE": _int_env("OTEL_BLRP_MAX_QUEUE_SIZE", 2048),
         "TALARO_METRIC_EXPORT_INTERVAL_MS": _int_env("OTEL_METRIC_EXPORT_INTERVAL", 60_000),
         "TALARO_TELEMETRY_SHUTDOWN_TIMEOUT": float(env("TALARO_TELEMETRY_SHUTDOWN_TIMEOUT", "5")),

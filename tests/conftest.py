@@ -58,6 +58,9 @@ def telemetry_config(folder: Any, **overrides: Any) -> dict[str, Any]:
         "TALARO_METRIC_EXPORT_INTERVAL_MS": 3_600_000,  # tests flush explicitly
         # The host's shared counters (telemetry/host.py) next to the folder, not in /dev/shm.
         "TALARO_TELEMETRY_HEALTH_DIR": f"{folder}-health",
+        # Every SQL statement's span, as the tests of spans expect (the default, 1 ms,
+        # keeps only slow and failed ones; the server span counts them all either way).
+        "TALARO_TELEMETRY_DB_SPAN_MIN_MS": 0.0,
         **overrides,
     }
 

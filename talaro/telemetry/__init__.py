@@ -7,7 +7,8 @@ request, so every request gets its server span), then the service layer calls
 What it records
     A server span per request (Flask instrumentation) carrying ``user.id``,
     ``user.email`` (or ``user.hash``), ``user.roles`` and ``talaro.auth.method``;
-    child spans for database calls and for costly work; one log record per event of
+    child spans for database calls (of TALARO_TELEMETRY_DB_SPAN_MIN_MS or more, and
+    failed ones) and for costly work; one log record per event of
     the catalogue (catalogue.py), each with ``talaro.stream`` = security or
     application; metrics (metrics.py).
 
@@ -148,7 +149,7 @@ def _instrument_database(app: Flask, runtime: Runtime) -> None:
     server span counts them all."""
     # The pool-usage metric costs two measurements per request for little insight: off.
     usage = NoOpMeter("talaro").create_up_down_counter("db.client.connections.usage")
-    min_ms = float(app.config.get("TALARO_TELEMETRY_DB_SPAN_MIN_MS", 0.0))
+    min_ms = float(app.config["TALARO_TELEMETRY_DB_SPAN_MIN_MS"])
     with app.app_context():
         # Per engine, not the process-global instrumentor: each app has its own providers.
         StatementSpans(runtime.tracer, app.extensions["sqlalchemy"].engine, usage, min_ms)
@@ -164,13 +165,14 @@ def _on_response_start(span: Span | None, status: str, headers: list[Any]) -> No
     query string with its values removed (search text can name a candidate)."""
     if span is None or not span.is_recording():
         return
-    span.set_attributes(user_attributes(acting=True))
+    attributes = dict(user_attributes(acting=True))  # one set_attributes: one lock, one loop
     if current_app.config["TALARO_TELEMETRY_DB_SPANS"]:
-        span.set_attributes(statement_attributes())
+        attributes.update(statement_attributes())
     query = request.environ.get("QUERY_STRING")
     if query:
         names = dict.fromkeys(key for key, _ in parse_qsl(query, keep_blank_values=True))
-        span.set_attribute("url.query", redact_query(names))
+        attributes["url.query"] = redact_query(names)
+    span.set_attributes(attributes)
 
 
 def _record_request(excluded: ExcludeList) -> Any:

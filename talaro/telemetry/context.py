@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -21,6 +22,7 @@ PATH_LIMIT = 1024
 # TALARO_TELEMETRY_USER_IDENTITY: how staff identity is recorded.
 IDENTITY_MODES = ("email", "hash", "off")
 _CACHE = "talaro_telemetry_user"
+_SHARED = "talaro_telemetry_shared"  # (principal, the attributes of every record)
 
 
 def principal_attributes(principal: Principal) -> dict[str, Any]:
@@ -73,11 +75,18 @@ def route_template() -> str | None:
     return rule.rule if rule is not None else None
 
 
-def request_attributes() -> dict[str, Any]:
+def request_attributes() -> Mapping[str, Any]:
     """Client, user agent, method, route and user of the current request; outside a
-    request (a command, the process's start and stop), the operating-system user."""
+    request (a command, the process's start and stop), the operating-system user.
+
+    Built once per request and signed-in user, and shared by every record of the request:
+    copy it, never change it."""
     if not has_request_context():
         return {"process.owner": process_owner()}
+    principal = current_principal()
+    shared = g.get(_SHARED)
+    if shared is not None and shared[0] is principal:
+        return shared[1]
     fixed = g.get("talaro_request_attributes")
     if fixed is None:  # the same for every record of the request: build it once
         fixed = g.talaro_request_attributes = {
@@ -89,4 +98,7 @@ def request_attributes() -> dict[str, Any]:
         route = route_template()
         if route is not None:
             fixed["http.route"] = route
-    return {**fixed, **user_attributes()}
+    # A sign-in or sign-out during the request changes the user: built again then.
+    attributes = {**fixed, **user_attributes()}
+    setattr(g, _SHARED, (principal, attributes))
+    return attributes

@@ -97,6 +97,10 @@ FILE_NAMES = {
 SCOPE = "talaro"
 EXTENSION = "talaro.telemetry"  # the app.extensions key of the Runtime
 DEGRADED_FOR_S = 300.0  # /readyz says `degraded` this long after a drop
+# Records per export to the files: a line of 512 records costs two to three times the CPU
+# per record of a line of 64 to encode and write, the garbage collector going over the
+# batch's many objects (BENCHMARKS.md, issue #14).
+FILE_BATCH = 64
 STARTUP = "the telemetry folder"  # the cause of a problem found before any write
 
 
@@ -456,9 +460,13 @@ def build_providers(
     resource = build_resource(config["TALARO_ENVIRONMENT"])
     health = TelemetryHealth()
     size = config["TALARO_TELEMETRY_QUEUE_SIZE"]
-    # The SDK rejects a batch larger than the queue, and its default batch is 512.
-    batch = int(os.environ.get("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE") or 512)
+    # The SDK rejects a batch larger than the queue. OTLP keeps the SDK's default batch
+    # (512); the files take FILE_BATCH records at a time, unless
+    # OTEL_BLRP_MAX_EXPORT_BATCH_SIZE sets every batch.
+    chosen = os.environ.get("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE")
+    batch, file_batch = int(chosen or 512), int(chosen or FILE_BATCH)
     queue = {"max_queue_size": size, "max_export_batch_size": min(size, batch)}
+    file_queue = {"max_queue_size": size, "max_export_batch_size": min(size, file_batch)}
     temporality, aggregation = metric_preferences()
     span_processors: list[Any] = []
     log_processors: list[LogRecordProcessor] = []
@@ -544,7 +552,7 @@ def build_providers(
             JsonLinesSpanExporter(stream=traces_file),
             health,
             output=file_output(traces_file),
-            **queue,
+            **file_queue,
         )
         span_processors.append(spans)
         application_file = stream(APPLICATION)
@@ -553,7 +561,7 @@ def build_providers(
             health,
             APPLICATION,
             output=file_output(application_file),
-            **queue,
+            **file_queue,
         )
         routes[APPLICATION] = application
         queues += [spans, application]
