@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from talaro.models import Role
 from tests import factories
-from tests.blueprints.test_sessions import records
+from tests.blueprints.test_sessions import bearer, records
 from tests.browser.test_pages_forms import sign_in
 
 TEMPORARY = "a temporary passphrase 7"
@@ -96,10 +96,6 @@ def status_text(page: str) -> str:
     """The success messages flashed on a page (its `role="status"` region)."""
     match = re.search(r'role="status">\s*(.*?)\s*</div>', page, re.S)
     return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip() if match else ""
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _all_telemetry(app: Flask) -> str:
