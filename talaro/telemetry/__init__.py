@@ -68,9 +68,11 @@ def init_app(app: Flask) -> None:
         logger.warning("OTEL_SEMCONV_STABILITY_OPT_IN=http is not set: spans use old HTTP names")
     # The app factory registers where the audit chain's checkpoints go (checkpoints.py).
     providers = build_providers(app.config, app.extensions.get(CHECKPOINT_STORE))
+    records = providers.logger_provider.get_logger(SCOPE)
     runtime = Runtime(
         providers=providers,
-        logger=providers.logger_provider.get_logger(SCOPE),
+        logger=records,
+        scope=records.instrumentation_scope,
         tracer=providers.tracer_provider.get_tracer(SCOPE),
         instruments=Instruments(providers.meter_provider.get_meter(SCOPE), providers.health),
         check_events=app.config.get("TALARO_TELEMETRY_CHECK_EVENTS", app.testing),

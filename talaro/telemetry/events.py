@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol, runtime_checkable
 
+from opentelemetry._logs import LogRecord
+
 from talaro.telemetry.catalogue import (
     ERROR,
     FAILURE,
@@ -35,8 +37,9 @@ from talaro.telemetry.catalogue import (
     lookup,
 )
 from talaro.telemetry.context import PATH_LIMIT, request_attributes
-from talaro.telemetry.redaction import redact
-from talaro.telemetry.runtime import current_runtime
+from talaro.telemetry.records import PreparedRecord, Unprepared, prepare
+from talaro.telemetry.redaction import masked, redact
+from talaro.telemetry.runtime import Runtime, current_runtime
 
 __all__ = ["FAILURE", "SUCCESS", "MissingAttributes", "capped_names", "emit", "recorded"]
 
@@ -79,17 +82,18 @@ def emit(
     if severity is None:
         failed = outcome == FAILURE and spec.failure_severity is not None
         severity = spec.failure_severity if failed else spec.severity
-    record: dict[str, Any] = {
-        **request_attributes(),
+    shared = request_attributes()
+    own: dict[str, Any] = {
         "event.action": spec.name,
-        "event.category": list(spec.category),
-        "event.type": list(spec.type),
+        "event.category": spec.category,
+        "event.type": spec.type,
         "event.outcome": outcome,
     }
     if reason is not None:
-        record["reason"] = reason
+        own["reason"] = reason
     if attributes:
-        record.update({key: value for key, value in attributes.items() if value is not None})
+        own.update({key: value for key, value in attributes.items() if value is not None})
+    record = {**shared, **own}
     if runtime.check_events:
         _check_required(spec, outcome, record)
     if spec.audited and runtime.admit is not None and not runtime.admit(spec, record):
@@ -100,15 +104,46 @@ def emit(
     body = reason or spec.name.replace("_", " ")
     timestamp = time.time_ns()
     for stream in spec.streams:
-        runtime.logger.emit(
+        _write(runtime, spec, severity, body, timestamp, shared, {**own, STREAM_ATTRIBUTE: stream})
+    runtime.instruments.record_event(spec, outcome)
+
+
+def _write(
+    runtime: Runtime,
+    spec: EventSpec,
+    severity: SeverityNumber,
+    body: str,
+    timestamp: int,
+    shared: Mapping[str, Any],
+    own: Mapping[str, Any],
+) -> None:
+    """One record, built ready (records.py) or, for a value of an unusual type, through
+    the SDK's generic path (RecordMasking masks it there)."""
+    logger = runtime.logger
+    limits = runtime.providers.log_limits
+    severity_text = SEVERITY_TEXT.get(severity, severity.name)
+    try:
+        attributes = prepare(shared, own, limits)
+    except Unprepared:
+        logger.emit(
             timestamp=timestamp,
             event_name=spec.name,
             severity_number=severity,
-            severity_text=SEVERITY_TEXT.get(severity, severity.name),
+            severity_text=severity_text,
             body=body,
-            attributes={**record, STREAM_ATTRIBUTE: stream},
+            attributes={**shared, **own},
         )
-    runtime.instruments.record_event(spec, outcome)
+        return
+    record = LogRecord(
+        timestamp=timestamp,
+        severity_number=severity,
+        severity_text=severity_text,
+        body=masked(body, limits.max_log_record_attribute_length),
+        attributes=attributes,
+        event_name=spec.name,
+    )
+    resource = runtime.providers.logger_provider.resource
+    logger.emit(PreparedRecord(record, resource, runtime.scope, limits))
 
 
 def _check_required(spec: EventSpec, outcome: str, record: Mapping[str, Any]) -> None:

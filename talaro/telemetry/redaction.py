@@ -36,7 +36,7 @@ _KEY_VALUE = re.compile(
 )
 # Values Talaro makes itself (the catalogue, route templates, its own ids and enums), never
 # from request text: not worth a look, and skipping them halves the cost per record.
-_TRUSTED_KEYS = frozenset(
+TRUSTED_KEYS = frozenset(
     {
         "event.action",
         "event.category",
@@ -115,7 +115,7 @@ def _masked_items(attributes: Mapping[str, Any] | None, limit: int | None) -> di
     """The attributes whose masked value differs, masked."""
     changed = {}
     for key, value in (attributes or {}).items():
-        if key in _TRUSTED_KEYS:
+        if key in TRUSTED_KEYS:
             continue
         if type(value) is str:  # most values: redact inline, without masked()'s dispatch
             new = redact(value)
@@ -135,6 +135,8 @@ class RecordMasking(LogRecordProcessor):
     in place, before the audit chain hashes it and any output sees it."""
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        if getattr(log_record, "prepared", False):  # masked when built (records.py)
+            return
         record = log_record.log_record
         limit = log_record.limits.max_log_record_attribute_length
         attributes = record.attributes

@@ -289,6 +289,7 @@ class Providers:
     files: list[SharedJsonLinesFile] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     value_limit: int | None = None  # characters per log record attribute value
+    log_limits: LogRecordLimits = field(default_factory=LogRecordLimits)
     # The batch processors, for what they still hold at exit.
     queues: list[CountingBatchSpanProcessor | CountingBatchLogProcessor] = field(
         default_factory=list
@@ -640,6 +641,7 @@ def build_providers(
         files,
         outputs,
         value_limit=log_limits.max_log_record_attribute_length,
+        log_limits=log_limits,
         queues=queues,
         host=HostHealth(Path(health_dir), health, instance),
         folder=folder if writes_files else None,
@@ -654,6 +656,7 @@ class Runtime:
     logger: Any
     tracer: Any
     instruments: Any
+    scope: Any = None  # the logger's InstrumentationScope, for records built ready (records.py)
     stopped: bool = False
     trail_pending: bool = False  # sys_startup not written yet (command-line tools)
     check_events: bool = False  # raise on a record missing required attributes (tests)
