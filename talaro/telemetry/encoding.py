@@ -93,26 +93,43 @@ def _double(value: float) -> float | str:
     return number
 
 
-def attributes(pairs: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+# Most attribute values repeat from record to record (the route, the user, the event's
+# names): each such key-value pair is encoded once and reused as an orjson.Fragment, the
+# JSON orjson writes as it is. A value that does not repeat (an id) costs one more encoding
+# on its first use, so the cache is bounded and emptied when full.
+_PAIRS: dict[tuple[str, Any], orjson.Fragment] = {}
+PAIRS_KEPT = 8192
+_PAIR_VALUE_LIMIT = 256  # characters: longer values (stack traces, queries) are not kept
+
+
+def attributes(pairs: Mapping[str, Any] | None) -> list[Any]:
     """Key-value pairs; one whose value cannot be encoded is left out (logged), as the
     first-party encoder leaves it out. An empty key is left out of its pair, as `to_dict`
-    leaves it out."""
+    leaves it out. Pairs of a string or of a tuple of strings come as Fragments."""
     if not pairs:
         return []
-    encoded = []
+    encoded: list[Any] = []
     append = encoded.append
+    cache = _PAIRS
     for key, value in _plain(pairs).items():
         kind = type(value)  # the common types inline; any_value decides the rest
         if kind is str:
+            if len(value) <= _PAIR_VALUE_LIMIT:
+                fragment = cache.get((key, value))
+                if fragment is None:
+                    fragment = _remember((key, value), {"stringValue": value})
+                append(fragment)
+                continue
             item: dict[str, Any] = {"stringValue": value}
         elif kind is int:
             item = {"intValue": str(value)}
         elif kind is tuple and all(type(v) is str for v in value):  # the SDK's sequences
-            item = (
-                {"arrayValue": {"values": [{"stringValue": v} for v in value]}}
-                if value
-                else {"arrayValue": {}}
-            )
+            fragment = cache.get((key, value))
+            if fragment is None:
+                values = {"values": [{"stringValue": v} for v in value]} if value else {}
+                fragment = _remember((key, value), {"arrayValue": values})
+            append(fragment)
+            continue
         elif kind is float and value - value == 0:  # finite
             item = {"doubleValue": value}
         else:
@@ -123,6 +140,19 @@ def attributes(pairs: Mapping[str, Any] | None) -> list[dict[str, Any]]:
                 continue
         append({"key": key, "value": item} if key else {"value": item})
     return encoded
+
+
+def _remember(pair: tuple[str, Any], item: dict[str, Any]) -> orjson.Fragment:
+    """The pair's JSON as a Fragment, kept for next time. orjson refuses what JSON cannot
+    hold (a lone surrogate) here, as it would in the whole line: the caller's fallback."""
+    key = pair[0]
+    fragment = orjson.Fragment(
+        orjson.dumps({"key": key, "value": item} if key else {"value": item})
+    )
+    if len(_PAIRS) >= PAIRS_KEPT:
+        _PAIRS.clear()
+    _PAIRS[pair] = fragment
+    return fragment
 
 
 def _plain(pairs: Mapping[str, Any]) -> Mapping[str, Any]:

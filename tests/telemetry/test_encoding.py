@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import pytest
 from opentelemetry.exporter.otlp.json.common._internal import _encode_attributes
 from opentelemetry.exporter.otlp.json.file._log_exporter import FileLogExporter
@@ -160,6 +161,25 @@ def test_every_line_decodes_to_the_first_party_encoders_message(
     assert decoded.to_dict() == json.loads(expected)
 
 
+@pytest.mark.parametrize("kept", [1, 3, encoding.PAIRS_KEPT])
+def test_pairs_reused_from_the_cache_write_the_same_lines(
+    kept: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Encoded twice (the second time from the kept pairs), with a cache that empties
+    itself many times over or never: every line is the first-party encoder's."""
+    monkeypatch.setattr(encoding, "PAIRS_KEPT", kept)
+    monkeypatch.setattr(encoding, "_PAIRS", {})
+    for make, theirs, mine in [
+        (log_records, FileLogExporter, encoding.JsonLinesLogExporter),
+        (spans, FileSpanExporter, encoding.JsonLinesSpanExporter),
+    ]:
+        items = make()
+        expected = json.loads(first_party_line(theirs, items))
+        assert json.loads(ours(mine, items)) == expected
+        assert json.loads(ours(mine, items)) == expected
+        assert len(encoding._PAIRS) <= kept
+
+
 def test_batches_are_split_by_resource_and_scope_as_the_first_party_encoder_splits_them() -> None:
     records = log_records()
     payload = json.loads(ours(encoding.JsonLinesLogExporter, records))
@@ -182,8 +202,8 @@ def test_an_attribute_of_an_unknown_type_is_left_out_as_the_first_party_encoder_
     # The SDK turns such values into strings first; a plain mapping can still hold one.
     values = {"object": object(), "text": "kept", "set": {1, 2}, "list": [object()], **ODD_VALUES}
     theirs = [pair.to_dict() for pair in _encode_attributes(values)]
-    mine = encoding.attributes(values)
-    assert json.loads(json.dumps(mine)) == json.loads(json.dumps(theirs))
+    mine = orjson.loads(orjson.dumps(encoding.attributes(values)))  # pairs may be Fragments
+    assert mine == json.loads(json.dumps(theirs))
     assert [pair["key"] for pair in mine] == [
         key for key in values if key not in {"object", "set", "list"}
     ]
