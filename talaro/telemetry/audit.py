@@ -34,6 +34,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from opentelemetry.proto_json.common.v1.common import AnyValue, KeyValue
 from opentelemetry.proto_json.logs.v1.logs import LogRecord as JsonLogRecord
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
@@ -118,6 +119,15 @@ def resource_canonical(resource: Resource | None) -> list[list[Any]]:
 
 
 def _encode(content: list[Any]) -> bytes:
+    """Compact JSON, every non-ASCII character and DEL escaped: the bytes the chain hashes.
+    orjson writes the same bytes for content without them (the common case, and 6 times
+    faster); json.dumps writes the rest, so the hash never depends on which one ran."""
+    try:
+        data = orjson.dumps(content)
+    except TypeError:  # what orjson refuses (a lone surrogate) json may still write
+        data = b"\x80"
+    if data.isascii() and b"\x7f" not in data:
+        return data
     return json.dumps(content, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
@@ -163,6 +173,11 @@ def _value(value: AnyValue | None) -> Any:
 def _python_value(value: Any) -> Any:
     """`_value` of the AnyValue the OTLP JSON encoder makes of a Python value (same order
     of checks: a bool is not an int, bytes are not a sequence)."""
+    kind = type(value)
+    if kind is str:  # most values: skip the isinstance chain
+        return {"s": value}
+    if kind is tuple:
+        return {"a": [_python_value(item) for item in value]}
     if value is None:
         return {"s": ""}
     if isinstance(value, bool):

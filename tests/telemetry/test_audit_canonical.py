@@ -10,6 +10,8 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.json.file._log_exporter import FileLogExporter
 from opentelemetry.proto_json.collector.logs.v1.logs_service import ExportLogsServiceRequest
@@ -18,7 +20,7 @@ from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 
-from talaro.telemetry.audit import VERSION, canonical, record_canonical
+from talaro.telemetry.audit import VERSION, _encode, canonical, record_canonical
 from tests.telemetry.recording import KeepRecords
 
 RESOURCE = {
@@ -209,3 +211,13 @@ def test_a_body_the_encoder_cannot_write_raises(body: Any) -> None:
     provider.shutdown()
     with pytest.raises(TypeError):
         record_canonical(seen[0])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec=None)), max_size=4))
+def test_the_fast_encoding_writes_the_bytes_json_writes(texts: list[str]) -> None:
+    """orjson writes what it can; any text (control characters, DEL, non-ASCII, lone
+    surrogates) gives the bytes `json.dumps(ensure_ascii=True)` gives."""
+    content = [VERSION, [["k", {"s": text}] for text in texts], {"a": [{"s": t} for t in texts]}]
+    expected = json.dumps(content, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    assert _encode(content) == expected
