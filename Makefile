@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app talaro
 
-.PHONY: run dev telemetry-snapshot screenshots test lint format migrate install clean bench bench-read bench-cpu bench-instructions bench-ingest bench-slow up down eval-parser corpus
+.PHONY: run dev telemetry-snapshot screenshots test lint format migrate install clean bench bench-read bench-cpu bench-instructions bench-parts bench-ingest bench-slow up down eval-parser corpus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ bench-cpu: install
 # machine's load cannot move. Needs valgrind, its headers and gcc. BENCH_INSTR_ARGS=...
 bench-instructions: install
 	$(BIN)/python -m bench.telemetry_instructions $(BENCH_INSTR_ARGS)
+
+# Where a request's telemetry CPU goes: one part switched off at a time (~6 min).
+bench-parts: install
+	$(BIN)/python -m bench.telemetry_parts $(BENCH_PARTS_ARGS)
 
 # Bulk ingestion: 100 corpus resumes in one request vs the raw parsers, telemetry off and
 # on (~1 min); bench-results/ingest.json, reading in BENCHMARKS.md. BENCH_ARGS="--rounds 5".
