@@ -292,8 +292,20 @@ def _check_lifecycle(interview: Interview, changes: dict[str, Any]) -> None:
             "An interview can be marked a no-show only once it has started",
             code="interview_not_started",
         )
-    reason = changes.get("cancel_reason")
-    if status == InterviewStatus.CANCELLED and reason is not None and not reason.strip():
+    if status == InterviewStatus.CANCELLED:
+        check_cancel_reason(changes.get("cancel_reason"))
+
+
+def check_cancel_reason(reason: str | None, *, required: bool = False) -> None:
+    """The rule for cancelling an interview: a reason given must say something. The pages
+    always ask for one (`required`); API clients written before reasons existed may still
+    cancel without one (None), and the page then says no reason was given.
+
+    :raise 422: `Invalid` with code `cancel_reason_required`.
+    """
+    if reason is None and not required:
+        return
+    if not (reason or "").strip():
         raise Invalid(
             CANCEL_REASON_MISSING,
             code="cancel_reason_required",

@@ -3,11 +3,17 @@ completed by feedback, no-shows, and the records each change leaves."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from talaro import telemetry
+from talaro.errors import Invalid
 from talaro.models import Role
+from talaro.services import interviews
+from tests.browser.test_pages_forms import alert_text, sign_in
 from tests.factories import Factory
 from tests.telemetry import otlp_json
 
@@ -122,6 +128,59 @@ def test_cancel_keeps_its_reason_which_is_cleared_on_reinstating(app, as_role, m
     refused = [r.attributes["error.type"] for r in updates if "reason" in r.attributes]
     # The blank reason never reached the service: the schema refused it.
     assert refused == ["cancel_reason_unexpected"]
+
+
+def test_the_cancel_reason_rule_is_the_services_for_the_api_and_the_pages() -> None:
+    interviews.check_cancel_reason(None)  # the API: a client older than reasons
+    interviews.check_cancel_reason("Role filled", required=True)
+    for reason, required in ((None, True), ("", True), ("  ", True), ("  ", False)):
+        with pytest.raises(Invalid) as refused:
+            interviews.check_cancel_reason(reason, required=required)
+        assert refused.value.code == "cancel_reason_required"
+        assert refused.value.details == {
+            "fields": {"cancel_reason": ["Give the reason for cancelling."]}
+        }
+
+
+def test_the_cancel_form_needs_a_reason_and_the_api_may_cancel_without(app, client, make) -> None:
+    recruiter = make.user(Role.RECRUITER)
+    interview = make.interview(scheduled_by=recruiter)
+    csrf = sign_in(client, recruiter)
+    page = f"/interviews/{interview.id}"
+
+    for blank in ("", "   "):
+        refused = client.post(f"{page}/cancel", data={"csrf_token": csrf, "cancel_reason": blank})
+        assert refused.status_code == 422
+        shown = refused.get_data(as_text=True)
+        assert alert_text(shown) == "Give a reason to cancel the interview"
+        assert "Give the reason for cancelling." in shown
+    assert '<span class="badge badge-scheduled">' in client.get(page).get_data(as_text=True)
+    # The form refused them before the service: no interview_update was attempted.
+    assert records(app, "application", "interview_update") == []
+
+    done = client.post(
+        f"{page}/cancel", data={"csrf_token": csrf, "cancel_reason": " Role filled "}
+    )
+    assert (done.status_code, done.location) == (302, page)
+    shown = html.unescape(client.get(page).get_data(as_text=True))
+    assert "Interview cancelled." in shown
+    assert '<dd class="notes" id="cancel-reason">Role filled</dd>' in shown
+
+    # An API client older than reasons cancels without one; the page says so.
+    other = make.interview(scheduled_by=recruiter)
+    api = f"/api/interviews/{other.id}"
+    headers = {"X-CSRFToken": csrf}
+    blank = client.patch(api, json={"status": "cancelled", "cancel_reason": " "}, headers=headers)
+    error = assert_error(blank, 422, "cancel_reason_required")
+    assert error["message"] == "Give a reason to cancel the interview (cancel_reason)"
+    bare = client.patch(api, json={"status": "cancelled"}, headers=headers)
+    assert bare.status_code == 200, bare.json
+    assert bare.json["cancel_reason"] is None
+    shown = client.get(f"/interviews/{other.id}").get_data(as_text=True)
+    assert '<dd class="notes" id="cancel-reason">No reason given</dd>' in shown
+    updates = records(app, "application", "interview_update")
+    refusals = [r.attributes["error.type"] for r in updates if "error.type" in r.attributes]
+    assert refusals == ["cancel_reason_required"]  # the API's blank reason only
 
 
 def test_feedback_completes_the_interview_which_then_stays_put(app, as_role, make) -> None:

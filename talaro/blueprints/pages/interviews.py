@@ -292,11 +292,7 @@ def interview_cancel(interview_id: str) -> Any:
     values = {"cancel_reason": request.form.get("cancel_reason", "")}
     try:
         changes = forms.load(InterviewUpdateSchema(), {**values, "status": "cancelled"})
-        if not changes.get("cancel_reason"):  # the API lets old clients cancel without one
-            raise forms.invalid(
-                {"cancel_reason": ["Give the reason for cancelling."]},
-                "Give a reason to cancel the interview",
-            )
+        interviews.check_cancel_reason(changes.get("cancel_reason"), required=True)
     except ServiceError as exc:
         return _change_refused(interview_id, exc, values)
     result = _change(interview_id, changes, values)
@@ -322,13 +318,17 @@ PAST_START = (
     "This time has already passed. To record an interview that took place, tick "
     "“This is a record of an interview that already took place”."
 )
+CANCEL_REASON_MISSING = "Give a reason to cancel the interview"
 
 
 def page_error(user: User, error: ServiceError) -> ServiceError:
     """A service refusal in the pages' words: a clash names the other interview, a past
-    start points at the form's checkbox rather than the API's `past_record`."""
+    start points at the form's checkbox rather than the API's `past_record`, a missing
+    reason names no API field."""
     if error.code == "start_in_past":
         return Invalid(PAST_START, code=error.code, details={"fields": {"starts_at": [PAST_START]}})
+    if error.code == "cancel_reason_required":
+        return Invalid(CANCEL_REASON_MISSING, code=error.code, details=error.details)
     return conflict_named(user, error)
 
 
@@ -336,5 +336,6 @@ def _change_refused(interview_id: str, error: ServiceError, values: dict[str, st
     """A change form that did not validate: the page again with its field messages."""
     user = signed_in_user()
     interview = interviews.get_interview(user, interview_id)
+    error = page_error(user, error)
     flash(error.message, "error")
     return render_detail(user, interview, forms.field_errors(error), values), error.status
