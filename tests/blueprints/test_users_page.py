@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from talaro.models import Role
 from tests import factories
 from tests.blueprints.test_sessions import bearer, records
-from tests.browser.test_pages_forms import sign_in
+from tests.browser.test_pages_forms import alert_text, sign_in
 
 TEMPORARY = "a temporary passphrase 7"
 
@@ -90,6 +90,61 @@ def test_the_admin_has_no_access_buttons_for_themself(
     page = client.get("/users").get_data(as_text=True)
     assert f"/users/{admin.id}/sign-out-everywhere" not in page
     assert f"/users/{admin.id}/password" not in page
+
+
+def test_admin_changes_a_role_and_deactivates_from_the_users_page(
+    app: Flask, make: factories.Factory
+) -> None:
+    user = make.user(Role.INTERVIEWER, name="Nora Newcomer")
+    admin = app.test_client()
+    csrf = sign_in(admin, make.user(Role.ADMIN))
+
+    role = admin.post(f"/users/{user.id}", data={"csrf_token": csrf, "role": "RECRUITER"})
+    assert (role.status_code, role.location) == (302, "/users")
+    assert status_text(admin.get("/users").get_data(as_text=True)) == (
+        "Nora Newcomer is now Recruiter, active."
+    )
+    off = admin.post(
+        f"/users/{user.id}", data={"csrf_token": csrf, "active": "false"}, follow_redirects=True
+    )
+    assert off.status_code == 200
+    assert status_text(off.get_data(as_text=True)) == "Nora Newcomer is now Recruiter, deactivated."
+    changes = [r.attributes["talaro.changes"] for r in records(app, "authz_change")]
+    assert changes == [["role=INTERVIEWER->RECRUITER"], ["active=False"]]
+
+
+def test_a_refused_users_page_action_shows_the_list_again_or_the_error_page(
+    app: Flask, make: factories.Factory
+) -> None:
+    admin_user = make.user(Role.ADMIN)
+    admin = app.test_client()
+    csrf = sign_in(admin, admin_user)
+
+    nothing = admin.post(f"/users/{admin_user.id}", data={"csrf_token": csrf})
+    assert nothing.status_code == 422
+    assert alert_text(nothing.get_data(as_text=True)) == "Nothing to change"
+    myself = admin.post(f"/users/{admin_user.id}", data={"csrf_token": csrf, "role": "RECRUITER"})
+    assert myself.status_code == 409
+    assert alert_text(myself.get_data(as_text=True)) == (
+        "Admins cannot demote or deactivate themselves"
+    )
+    # An unknown user: the forms show the list again with the message...
+    for action in ("", "/password"):
+        unknown = admin.post(
+            f"/users/no-such-user{action}",
+            data={"csrf_token": csrf, "role": "RECRUITER", "password": TEMPORARY},
+        )
+        assert unknown.status_code == 404
+        page = unknown.get_data(as_text=True)
+        assert "<h1>Users</h1>" in page and alert_text(page) == "User not found"
+    # ...the sign-out button, which has no form to show again, the error page.
+    button = admin.post("/users/no-such-user/sign-out-everywhere", data={"csrf_token": csrf})
+    assert button.status_code == 404
+    page = button.get_data(as_text=True)
+    assert "<h1>Users</h1>" not in page and 'class="error-message">User not found' in page
+    assert records(app, "authz_change") == []
+    assert records(app, "authn_password_reset") == []
+    assert [r for r in records(app, "session_expired") if "target.user.id" in r.attributes] == []
 
 
 def status_text(page: str) -> str:

@@ -3,6 +3,7 @@ temporary password, sign a user out everywhere."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -14,7 +15,7 @@ from talaro.blueprints.pages.display import role_label
 from talaro.blueprints.pages.views import bp
 from talaro.blueprints.users.schemas import UserUpdateSchema
 from talaro.errors import ServiceError
-from talaro.models import Role
+from talaro.models import Role, User
 from talaro.permissions import Action, authorize, require, signed_in_user
 from talaro.services import accounts
 
@@ -34,57 +35,64 @@ def user_update(user_id: str) -> Any:
 
     :raise 403: for anyone but an ADMIN. :raise 409: an admin locking themself out.
     """
-    acting = signed_in_user()
-    authorize(acting, Action.USER_MANAGE)  # a denial is the plain 403 page
-    try:
-        user = accounts.get_user(user_id)
-        changes = forms.load(
-            UserUpdateSchema(),
-            {name: request.form.get(name, "") for name in ("role", "active")},
-        )
-        if not changes:
-            raise forms.invalid({"role": ["Choose a role."]}, "Nothing to change")
-        accounts.update_user(
-            user, role=changes.get("role"), active=changes.get("active"), acting=acting
-        )
-    except ServiceError as exc:
-        return forms.failed(exc, "users/list.html", users=accounts.list_users(), roles=list(Role))
+    return _act_on_user(user_id, _update)
+
+
+def _update(acting: User, user: User) -> str:
+    changes = forms.load(
+        UserUpdateSchema(), {name: request.form.get(name, "") for name in ("role", "active")}
+    )
+    if not changes:
+        raise forms.invalid({"role": ["Choose a role."]}, "Nothing to change")
+    accounts.update_user(
+        user, role=changes.get("role"), active=changes.get("active"), acting=acting
+    )
     state = "active" if user.active else "deactivated"
-    flash(f"{user.name} is now {role_label(user.role)}, {state}.", "success")
-    return redirect(url_for("pages.user_list"))
+    return f"{user.name} is now {role_label(user.role)}, {state}."
 
 
 @bp.route("/users/<user_id>/sign-out-everywhere", methods=["POST"])
 @login_required
 def user_sign_out_everywhere(user_id: str) -> Any:
     """End every session of the user and revoke their API tokens."""
-    acting = signed_in_user()
-    authorize(acting, Action.USER_MANAGE)
-    user = accounts.get_user(user_id)
+    return _act_on_user(user_id, _sign_out_everywhere, form=False)
+
+
+def _sign_out_everywhere(acting: User, user: User) -> str:
     ended = accounts.sign_out_everywhere(user, acting=acting)
     sessions = "session" if ended == 1 else "sessions"
-    flash(
-        f"{user.name} is signed out everywhere ({ended} {sessions} ended, tokens revoked).",
-        "success",
-    )
-    return redirect(url_for("pages.user_list"))
+    return f"{user.name} is signed out everywhere ({ended} {sessions} ended, tokens revoked)."
 
 
 @bp.route("/users/<user_id>/password", methods=["POST"])
 @login_required
 def user_set_password(user_id: str) -> Any:
     """Set a temporary password, to be changed at the user's next sign-in."""
+    return _act_on_user(user_id, _set_temporary_password, failed_id=user_id)
+
+
+def _set_temporary_password(acting: User, user: User) -> str:
+    body = forms.load(PasswordResetSchema(), {"password": request.form.get("password", "")})
+    accounts.reset_password(user, body["password"], temporary=True, acting=acting)
+    return f"{user.name} has a temporary password and must change it at the next sign-in."
+
+
+def _act_on_user(
+    user_id: str, act: Callable[[User, User], str], *, form: bool = True, **shown: Any
+) -> Any:
+    """What every action on one user does around `act(acting, user)`, which acts and says
+    what it did: ADMIN only (a denial is the plain 403 page), the user, the message flashed,
+    back to the list. A form's refusal (an unknown user, a field that does not validate, a
+    409) shows the list again with its message, its status and `shown` (`failed_id`: whose
+    form failed); a button's (`form=False`) is the app's error page."""
     acting = signed_in_user()
     authorize(acting, Action.USER_MANAGE)
     try:
-        user = accounts.get_user(user_id)
-        body = forms.load(PasswordResetSchema(), {"password": request.form.get("password", "")})
-        accounts.reset_password(user, body["password"], temporary=True, acting=acting)
+        message = act(acting, accounts.get_user(user_id))
     except ServiceError as exc:
-        return forms.failed(
-            exc, "users/list.html", users=accounts.list_users(), roles=list(Role), failed_id=user_id
-        )
-    flash(
-        f"{user.name} has a temporary password and must change it at the next sign-in.", "success"
-    )
+        if not form:
+            raise
+        users = accounts.list_users()
+        return forms.failed(exc, "users/list.html", users=users, roles=list(Role), **shown)
+    flash(message, "success")
     return redirect(url_for("pages.user_list"))
