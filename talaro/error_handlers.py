@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from talaro.errors import STATUS_CODES, Invalid, ServiceError
+from talaro.errors import STATUS_CODES, Invalid, PasswordRefused, ServiceError
 from talaro.extensions import db
 from talaro.telemetry.catalogue import (
     DATABASE_UNAVAILABLE,
@@ -136,9 +136,20 @@ def handle_http_exception(error: HTTPException) -> Any:
 
 
 def handle_service_error(error: ServiceError) -> Any:
-    if isinstance(error, Invalid) and isinstance(error.details, dict) and "fields" in error.details:
+    if _input_invalid(error):
         _input_rejected(error.message, list(error.details["fields"]), error.status)
     return _respond(error.status, error.message, error.code, error.details)
+
+
+def _input_invalid(error: ServiceError) -> bool:
+    """Fields that broke a rule: an `input_validation_fail`. A refused password is an
+    authentication failure, already recorded as such by the service."""
+    return (
+        isinstance(error, Invalid)
+        and not isinstance(error, PasswordRefused)
+        and isinstance(error.details, dict)
+        and "fields" in error.details
+    )
 
 
 # SQLSTATE classes of a lost or refused connection: 08 connection exception, 53

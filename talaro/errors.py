@@ -63,3 +63,9 @@ class Invalid(ServiceError):
     """Input that parsed but broke a rule; `details` maps field names to messages."""
 
     status = 422
+
+
+class PasswordRefused(Invalid):
+    """A 422 for a password that is not the account's (or an account locked, said alike):
+    an authentication failure, which the service records as one; not input that broke a
+    rule, so the error handler writes no `input_validation_fail` for it."""

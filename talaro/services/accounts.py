@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from talaro.errors import Conflict, Invalid, NotFound, Unauthenticated
+from talaro.errors import Conflict, Invalid, NotFound, PasswordRefused, Unauthenticated
 from talaro.extensions import db
 from talaro.identity import AuthMethod, account_key, auth_method, clear_principal, set_principal
 from talaro.models import ApiToken, Role, User, new_id, utcnow
@@ -364,7 +364,9 @@ def change_password(user: User, current: str, new: str) -> int:
         _password_change_failed(reason)
         if reason == "wrong password":
             detection.login_failed(account, account_exists=True)
-        raise Invalid(WRONG_CURRENT, details={"fields": {"current_password": [WRONG_CURRENT]}})
+        raise PasswordRefused(
+            WRONG_CURRENT, details={"fields": {"current_password": [WRONG_CURRENT]}}
+        )
     if new == current:
         _password_change_failed("same password")
         message = "Choose a new password different from the current one"
@@ -383,7 +385,14 @@ def change_password(user: User, current: str, new: str) -> int:
 
 
 def _password_change_failed(reason: str) -> None:
-    emit(AUTHN_PASSWORD_CHANGE_FAIL, outcome=FAILURE, reason=reason)
+    # Every refusal is a 422; the status lets `--status 4xx` find a wrong current password,
+    # which writes no input_validation_fail.
+    emit(
+        AUTHN_PASSWORD_CHANGE_FAIL,
+        outcome=FAILURE,
+        reason=reason,
+        attributes={"http.response.status_code": Invalid.status},
+    )
 
 
 def _set_password(user: User, password: str, *, must_change: bool) -> None:

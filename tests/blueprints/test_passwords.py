@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from talaro import telemetry
 from talaro.models import Role, User
 from talaro.services.passwords import common_passwords, password_problem
+from tests.browser.test_pages_forms import sign_in as sign_in_page
 from tests.factories import PASSWORD, Factory
 from tests.telemetry import otlp_json
 
@@ -87,6 +88,46 @@ def test_a_refused_password_change_names_the_field_and_is_recorded(
     assert failed.attributes["reason"] == reason
     assert new not in str(failed.attributes) and current not in str(failed.attributes)
     assert client.get("/api/auth/me").status_code == 200  # nothing ended
+
+
+def security_events(app: Flask) -> list[str]:
+    """The names of every record in the security stream so far, in order."""
+    telemetry.flush(app)
+    path = Path(app.config["TALARO_TELEMETRY_DIR"]) / "security.jsonl"
+    return [r.event_name for r in otlp_json.log_records(path)]
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "written"),
+    [
+        # An authentication failure, recorded once as such, not as a validation failure.
+        ("not my password", NEW, ["authn_password_change_fail"]),
+        # A new password the rules refuse is both.
+        (PASSWORD, "short", ["authn_password_change_fail", "input_validation_fail"]),
+    ],
+)
+def test_a_wrong_current_password_is_one_authentication_failure_record(
+    app, make: Factory, current: str, new: str, written: list[str]
+) -> None:
+    user = make.user(Role.RECRUITER)
+    client, signed = sign_in(app, user.email)
+    before = len(security_events(app))
+    assert change(client, signed["csrf_token"], current, new).status_code == 422
+    assert security_events(app)[before:] == written
+    [failed] = records(app, "authn_password_change_fail")
+    assert failed.attributes["http.response.status_code"] == 422  # found by --status 4xx
+
+
+def test_a_wrong_current_password_on_the_page_is_one_authentication_failure_record(
+    app, client: FlaskClient, make: Factory
+) -> None:
+    csrf = sign_in_page(client, make.user(Role.RECRUITER))
+    before = len(security_events(app))
+    form = {"csrf_token": csrf, "current_password": "not my password", "new_password": NEW}
+    refused = client.post("/account/password", data=form)
+    assert refused.status_code == 422
+    assert "The current password is not right" in refused.get_data(as_text=True)
+    assert security_events(app)[before:] == ["authn_password_change_fail"]
 
 
 def test_guessing_the_current_password_through_a_session_meets_the_lock(make_app) -> None:
