@@ -21,7 +21,7 @@
    one rare event, the last hour; on that folder and on the main one.
 
 MB/s is the files' size over the wall time (and over the CPU time); "reading alone"
-takes off what the same command costs on an empty folder (about 1.5 s of imports and
+takes off what the same command costs on an empty folder (about 0.5 s of imports and
 app start-up). The machine is shared; the load average is printed with every figure.
 Results: bench-results/read-logs.json.
 """

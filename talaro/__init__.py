@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
+from flask.cli import FlaskGroup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from talaro import config as settings
 from talaro import identity, telemetry
-from talaro.error_handlers import init_error_handlers
-from talaro.extensions import api, db, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -23,6 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     init_config(app, config)
     init_identity(app)
+    if _flask_command() == "logs":
+        return init_log_reader(app)
     init_database(app)
     init_audit_store(app)
     init_proxies(app)
@@ -62,7 +65,47 @@ def init_identity(app: Flask) -> None:
     identity.init_app(app)
 
 
+def _flask_command() -> str | None:
+    """The command `flask` is loading the app for (`flask --app talaro logs DIR`: "logs"),
+    None elsewhere. Flask builds the app to find its commands, before it knows which one
+    runs, so the name is read from the command line: the first argument that is neither
+    an option of `flask` itself nor an option's value; None after `--help`, which lists
+    every command."""
+    context = click.get_current_context(silent=True)
+    if context is None or not isinstance(context.command, FlaskGroup):
+        return None  # gunicorn, tests, `flask run|shell|routes` (each loads the app itself)
+    with_value = {
+        name
+        for option in context.command.params
+        if isinstance(option, click.Option) and not option.is_flag
+        for name in option.opts
+    }
+    args = iter(sys.argv[1:])
+    for arg in args:
+        if arg in context.help_option_names:
+            return None
+        if arg in with_value:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def init_log_reader(app: Flask) -> Flask:
+    """The app of `flask logs`, which only reads files: the settings, the hash key (for
+    --user) and telemetry, but no database, views, sign-in or rate limits, which took
+    more than half of the command's start-up."""
+    app.config["TALARO_TELEMETRY_DB_SPANS"] = False  # no database to watch
+    init_telemetry(app)
+    from talaro.telemetry.cli import logs_command
+
+    app.cli.add_command(logs_command)
+    return app
+
+
 def init_database(app: Flask) -> None:
+    from talaro.extensions import db, migrate
+
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -115,6 +158,7 @@ def init_api(app: Flask) -> None:
         resumes,
         users,
     )
+    from talaro.extensions import api
 
     api.init_app(app)
     for area in (auth, users, jobs, resumes, candidates, interviews, directory, health):
@@ -133,6 +177,12 @@ def init_security(app: Flask) -> None:
     from talaro.security import init_security as _init_security
 
     _init_security(app)
+
+
+def init_error_handlers(app: Flask) -> None:
+    from talaro.error_handlers import init_error_handlers as _init_error_handlers
+
+    _init_error_handlers(app)
 
 
 def init_cli(app: Flask) -> None:

@@ -174,14 +174,20 @@ def logs_command(
     if where.since and where.until and where.since > where.until:
         raise click.UsageError("--since is later than --until")
     files = _files(paths, where.streams or reader.STREAMS)
-    # The app's objects (a million) never become garbage here: out of the collector's
-    # sight, its full collections, which the records' dicts set off, stay cheap.
-    gc.freeze()
     records = reader.read_records(files, where, warn=_warn)
-    if output_format == "table":
-        _write(_table(records, fields or TABLE_COLUMNS))
-    else:
-        _write(_json_lines(records, fields))
+    # Reading makes no reference cycles (records are plain dicts, freed once printed), so
+    # the collector would find nothing, walking again and again the app's objects and the
+    # records held for time order (4096 a file): a tenth of an event query's time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if output_format == "table":
+            _write(_table(records, fields or TABLE_COLUMNS))
+        else:
+            _write(_json_lines(records, fields))
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _identities(user: str | None) -> tuple[str, ...]:

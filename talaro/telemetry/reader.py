@@ -486,7 +486,7 @@ class Search:
         if where.events:
             quoted = [f'"{event}"'.encode() for event in where.events if _PLAIN.fullmatch(event)]
             if len(quoted) == len(where.events):
-                needles.append(lambda line: any(name in line for name in quoted))
+                needles.append(_holds_any(quoted))
                 # Without the closing quote: the search skips on the needle's last byte,
                 # and a quote is in every few bytes of JSON.
                 scan = tuple(name[:-1] for name in quoted)
@@ -494,7 +494,7 @@ class Search:
             wanted = [value.strip().lower().encode() for value in values]
             if wanted and all(_PLAIN.fullmatch(value.decode()) for value in wanted):
                 # Any case: searched in the line in lower case (ASCII, a C loop per line).
-                needles.append(lambda line, w=wanted: any(n in line.lower() for n in w))
+                needles.append(_holds_any(wanted, lower=True))
                 if not scan and all(wanted):
                     scan, scan_lower = tuple(wanted), True
         since = _ns(where.since) - _SLACK_NS if where.since is not None else None
@@ -527,8 +527,9 @@ class Search:
         return modified + FILE_TIME_MARGIN_S >= self.since_ns / 1e9
 
     def line_may_match(self, line: bytes) -> bool:
-        if not all(needle(line) for needle in self.needles):
-            return False
+        for needle in self.needles:
+            if not needle(line):
+                return False
         if self.since_ns is None and self.until_ns is None:
             return True
         return any(self._in_window(int(value)) for value in _TIME_VALUES.findall(line))
@@ -690,6 +691,18 @@ class Search:
                     except Exception:  # anything unusual: the message classes decide
                         record = LogRecord.from_dict(raw)
                         yield record_time_ns(record), flatten_record(record, resource)
+
+
+def _holds_any(needles: Sequence[bytes], lower: bool = False) -> Callable[[bytes], bool]:
+    """Whether a line holds one of `needles` (in lower case if `lower`). Asked of every
+    record of a line that holds a match (9 a line for an event), hence no generator for
+    the usual single needle."""
+    if len(needles) == 1:
+        (needle,) = needles
+        return (lambda line: needle in line.lower()) if lower else (lambda line: needle in line)
+    if lower:
+        return lambda line: any(needle in line.lower() for needle in needles)
+    return lambda line: any(needle in line for needle in needles)
 
 
 def _fast_payload(payload: dict[str, Any]) -> list[tuple[int, Record]]:

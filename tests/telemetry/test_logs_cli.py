@@ -5,21 +5,26 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import Result
 from flask import Flask
+from flask.cli import FlaskGroup
 from flask.testing import FlaskClient
 
-from talaro import telemetry
+from talaro import create_app, telemetry
 from talaro.models import Role
 from talaro.telemetry import reader
-from tests.conftest import telemetry_config
+from tests.conftest import base_config, telemetry_config
 from tests.factories import ApiClient, Factory, RoleClients, resume_text
 
 HTTP = "http_request"
@@ -449,3 +454,59 @@ def test_explicit_files_keep_the_filters(app: Flask, activity: Activity) -> None
     assert records == []
     twice = logs(app, str(folder / "application.jsonl"), str(folder))  # each file read once
     assert sorted(map(json.dumps, twice)) == sorted(map(json.dumps, logs(app)))
+
+
+# The command line's own app ---------------------------------------------------------
+
+
+def test_the_command_line_prints_what_the_app_command_prints(
+    app: Flask, activity: Activity, tmp_path: Path
+) -> None:
+    """`flask --app talaro logs` builds only what reading needs (settings, the hash key,
+    telemetry), not the web app: the same output, warnings included."""
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    for path in Path(app.config["TALARO_TELEMETRY_DIR"]).glob("*.jsonl"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    with (folder / "application.jsonl").open("ab") as handle:
+        handle.write(b'{"resourceLogs": [{"scopeLogs": 5}]}\n{"broken\n')
+    env = {
+        **os.environ,
+        "SECRET_KEY": app.config["SECRET_KEY"],  # the same key for a hashed email
+        "DATABASE_URL": "sqlite://",
+        "OTEL_SDK_DISABLED": "true",
+    }
+    for options in (
+        ["--user", activity.manager.user.email, "--format", "table"],
+        ["--event", HTTP, "--status", "4xx", "--fields", "time,event,status,url.path"],
+        [],
+    ):
+        command = [sys.executable, "-m", "flask", "--app", "talaro", "logs", str(folder), *options]
+        process = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        expected = invoke(app, str(folder), *options)
+        assert process.stdout == expected.stdout
+        assert process.stderr == expected.stderr
+        assert process.stdout.strip(), options
+    assert "skipped a broken line" in process.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "reads_only"),
+    [
+        (["--app", "talaro", "logs", "--event", "authz_fail"], True),
+        (["-A", "talaro", "--debug", "-e", "users", "logs"], True),  # -e takes a value
+        (["--app=talaro", "users", "create", "logs"], False),
+        (["--app", "talaro", "--help", "logs"], False),  # lists every command
+        (["--app", "talaro", "logz"], False),
+    ],
+)
+def test_only_the_logs_command_skips_the_web_app(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], reads_only: bool
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["flask", *argv])
+    with click.Context(FlaskGroup()):  # as when `flask` loads the app to find a command
+        app = create_app(base_config())
+    assert "logs" in app.cli.commands
+    assert ("users" not in app.cli.commands) == reads_only
+    assert (not app.blueprints) == reads_only
+    assert create_app(base_config()).blueprints  # outside Flask's command line: all of it
