@@ -17,8 +17,10 @@ app, each measured in turn with `off` in every round:
 - `no-records-spans-metrics`: the three together: what is left is the Flask
   instrumentation's own work (the server span's making, its attributes, the hooks) and
   the statement counting.
-- `bare` (last, the app cannot be instrumented again): the Flask instrumentation removed
-  as well (`uninstrument_app`): the statement counting and the `http_request` hook.
+- `bare`: the Flask instrumentation removed as well (`uninstrument_app`): the statement
+  counting and the `http_request` hook.
+
+Each variant is its own app, and every app gets the same requests in the same order.
 
 The variants switch SDK internals off in this process only (`_active_span_processor`,
 the instruments' methods); they are measurement tools, not settings. Results go to
@@ -111,38 +113,46 @@ def _nothing(*args: Any, **kwargs: Any) -> None:
     return None
 
 
+VARIANTS = ("all", "no-records", "no-span-output", "no-metrics", "no-records-spans-metrics")
+
+
 def run(groups: list[str], requests: int, rounds: int) -> dict[str, Any]:
+    """One app per variant, all given the same requests in the same order, so their
+    databases grow alike (a list gets slower as uploads add resumes); each variant's
+    switch is on only while its own app is measured (some switch a whole module)."""
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
     from bench.telemetry_cpu import Bench
 
+    names = ("off", *VARIANTS, "bare")
     results: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="talaro-bench-parts-") as root:
-        folders = {name: Path(root) / name for name in ("off", "files")}
-        for folder in folders.values():
+        apps = {}
+        for name in names:
+            folder = Path(root) / name
             folder.mkdir()
-        off, on = Bench("off", folders["off"]), Bench("files", folders["files"])
-        variants = switches(on.app)
+            apps[name] = Bench("off" if name == "off" else "files", folder)
+        FlaskInstrumentor().uninstrument_app(apps["bare"].app)
+
+        def measure(name: str, group: str, count: int) -> float:
+            if name == "off":
+                return float(apps[name].measure(group, count))
+            variant = "no-records-spans-metrics" if name == "bare" else name
+            with switches(apps[name].app)[variant]():
+                return float(apps[name].measure(group, count))
+
         for group in groups:
-            for bench in (off, on):
-                bench.measure(group, 30)  # warm-up
+            for name in names:
+                measure(name, group, 30)  # warm-up
         for group in groups:
-            found = results[group] = {"off": [], **{name: [] for name in variants}, "bare": []}
+            found = results[group] = {name: [] for name in names}
             for round_no in range(rounds):
-                found["off"].append(off.measure(group, requests) * 1e6)
-                for name, switch in variants.items():
-                    with switch():
-                        found[name].append(on.measure(group, requests) * 1e6)
+                turn = round_no % len(names)  # each round starts one place further on
+                for name in names[turn:] + names[:turn]:
+                    found[name].append(measure(name, group, requests) * 1e6)
                 print(f"  {group}: round {round_no + 1}/{rounds} done, load {_load()}", flush=True)
-        # Last: the instrumentation cannot be put back on an app that served requests.
-        with variants["no-records-spans-metrics"]():
-            FlaskInstrumentor().uninstrument_app(on.app)
-            for group in groups:
-                for _ in range(rounds):
-                    results[group]["off"].append(off.measure(group, requests) * 1e6)
-                    results[group]["bare"].append(on.measure(group, requests) * 1e6)
-        on.close()
-        off.close()
+        for bench in apps.values():
+            bench.close()
     return {"requests": requests, "rounds": rounds, "results": results}
 
 
