@@ -147,6 +147,9 @@ def _resume_pdf() -> bytes:
 # DOCX -------------------------------------------------------------------------------
 
 
+_FIXED_TIME = (2020, 1, 1, 0, 0, 0)
+
+
 def _docx_with(document_xml: bytes | None = None, *, huge_member: int = 0) -> bytes:
     """A real python-docx package, with word/document.xml replaced (or padded to
     ``huge_member`` bytes of whitespace, written streaming so the test never holds it)."""
@@ -155,16 +158,20 @@ def _docx_with(document_xml: bytes | None = None, *, huge_member: int = 0) -> by
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for item in source.infolist():
             content = source.read(item)
+            # A fixed time: members stamped "now" made two calls differ across a 2-second
+            # tick, so a test's "the same file twice" was sometimes two files.
+            item = zipfile.ZipInfo(item.filename, date_time=_FIXED_TIME)
+            item.compress_type = zipfile.ZIP_DEFLATED
             if item.filename != "word/document.xml":
                 archive.writestr(item, content)
             elif huge_member:
-                with archive.open(item.filename, "w", force_zip64=True) as member:
+                with archive.open(item, "w", force_zip64=True) as member:
                     member.write(content[: content.rindex(b"</w:document>")])
                     for _ in range(huge_member // (1024 * 1024)):
                         member.write(b" " * 1024 * 1024)
                     member.write(b"</w:document>")
             else:
-                archive.writestr(item.filename, document_xml or content)
+                archive.writestr(item, document_xml or content)
     return buffer.getvalue()
 
 
