@@ -39,7 +39,10 @@ def gunicorn(tmp_path: Path, **env: str) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{tmp_path}/gunicorn.sqlite",
         "SECRET_KEY": "gunicorn-test",
         "WEB_CONCURRENCY": str(WORKERS),
-        "GUNICORN_THREADS": "1",  # one request per worker at a time: the load spreads
+        # One request per worker at a time, so the load spreads over the workers: a gevent
+        # worker (the default) otherwise takes every connection it can accept.
+        "GUNICORN_WORKER_CONNECTIONS": "1",
+        "GUNICORN_THREADS": "1",  # the same for GUNICORN_WORKER_CLASS=gthread
         "OTEL_BSP_SCHEDULE_DELAY": "60000",  # the stop, not the timer, must flush
         "OTEL_BLRP_SCHEDULE_DELAY": "60000",
         "TALARO_RATELIMIT_ENABLED": "false",  # the load comes from one address on purpose
