@@ -23,6 +23,10 @@ from tests.telemetry.otlp_receiver import OtlpHttpReceiver
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3
 REQUESTS = 36
+# For the tests that need every worker to serve some of the load: one connection per
+# gevent worker at a time, since a gevent worker (the default) takes every connection it
+# can accept. Not for the slow-client tests, whose point is many connections per worker.
+SPREAD = {"GUNICORN_WORKER_CONNECTIONS": "1"}
 
 
 def free_port() -> int:
@@ -39,10 +43,7 @@ def gunicorn(tmp_path: Path, **env: str) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{tmp_path}/gunicorn.sqlite",
         "SECRET_KEY": "gunicorn-test",
         "WEB_CONCURRENCY": str(WORKERS),
-        # One request per worker at a time, so the load spreads over the workers: a gevent
-        # worker (the default) otherwise takes every connection it can accept.
-        "GUNICORN_WORKER_CONNECTIONS": "1",
-        "GUNICORN_THREADS": "1",  # the same for GUNICORN_WORKER_CLASS=gthread
+        "GUNICORN_THREADS": "1",  # one request per worker at a time (gthread); see SPREAD
         "OTEL_BSP_SCHEDULE_DELAY": "60000",  # the stop, not the timer, must flush
         "OTEL_BLRP_SCHEDULE_DELAY": "60000",
         "TALARO_RATELIMIT_ENABLED": "false",  # the load comes from one address on purpose
@@ -109,7 +110,7 @@ def send_requests(base: str) -> set[str]:
 
 def test_every_request_reaches_the_collector_from_three_workers(tmp_path) -> None:
     with OtlpHttpReceiver() as receiver:
-        with gunicorn(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url) as base:
+        with gunicorn(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, **SPREAD) as base:
             sent = send_requests(base)
         records = receiver.log_records()
     requests = [
@@ -128,7 +129,10 @@ def test_every_request_reaches_the_collector_from_three_workers(tmp_path) -> Non
 def test_workers_share_the_telemetry_files_without_loss(tmp_path) -> None:
     logs = tmp_path / "logs"
     with gunicorn(
-        tmp_path, TALARO_TELEMETRY_DIR=str(logs), TALARO_TELEMETRY_MAX_BYTES=str(16 * 1024)
+        tmp_path,
+        TALARO_TELEMETRY_DIR=str(logs),
+        TALARO_TELEMETRY_MAX_BYTES=str(16 * 1024),
+        **SPREAD,
     ) as base:
         sent = send_requests(base)
     records = []
