@@ -227,7 +227,7 @@ def exception_attributes(exc: BaseException) -> dict[str, str]:
     limit would keep its start); redacted first, so the cut cannot halve a token."""
     stack = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     runtime = current_runtime()
-    limit = runtime.providers.value_limit if runtime is not None else None
+    limit = runtime.providers.log_limits.max_log_record_attribute_length if runtime else None
     if limit is not None and len(stack) > limit:
         stack = stack[-limit:]
     return {

@@ -22,7 +22,7 @@ from typing import Any
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk._logs import LogRecordLimits, ReadWriteLogRecord
 
-from talaro.telemetry.redaction import TRUSTED_KEYS, redact
+from talaro.telemetry.redaction import TRUSTED_KEYS, masked
 
 _PLAIN = (int, bool, float, type(None))  # kept as they are, as the SDK keeps them
 
@@ -48,14 +48,11 @@ def prepare(
     """`shared` then `own` as the SDK would hold them (sequences as tuples, at most the
     count limit, the oldest dropped first), every string masked then cut to the length
     limit. Raises Unprepared for a value of another type."""
-    limit = limits.max_log_record_attribute_length
+    limit, maxlen = limits.max_log_record_attribute_length, limits.max_log_record_attributes
     values = dict(_shared_masked(shared, limit))
     for key, value in own.items():
         values[key] = _clean(key, value, limit)
-    attributes = BoundedAttributes(
-        maxlen=limits.max_log_record_attributes, immutable=False, max_value_len=limit
-    )
-    maxlen = limits.max_log_record_attributes
+    attributes = BoundedAttributes(maxlen=maxlen, immutable=False, max_value_len=limit)
     if maxlen is not None and len(values) > maxlen:
         dropped = len(values) - maxlen
         values = dict(list(values.items())[dropped:])
@@ -67,24 +64,18 @@ def prepare(
 
 
 def _clean(key: str, value: Any, limit: int | None) -> Any:
+    """`value` as the SDK holds it (a sequence as a tuple, at any depth), its strings
+    masked and cut; Unprepared for a mapping, bytes or any other type."""
     kind = type(value)
-    if kind is not str and isinstance(value, str):  # an enum's or other subclass's text
-        value, kind = str(value), str
-    if kind is str:
-        if key not in TRUSTED_KEYS:
-            value = redact(value)
+    if kind is str and key in TRUSTED_KEYS:
         return value if limit is None or len(value) <= limit else value[:limit]
+    if isinstance(value, str):  # an enum's or other subclass's text is written as text
+        return masked(str(value), limit)
     if kind in _PLAIN:
         return value
     if kind is list or kind is tuple:
-        return tuple(_clean(key, item, limit) for item in value if _is_scalar(item))
+        return tuple(_clean(key, item, limit) for item in value)
     raise Unprepared(key)
-
-
-def _is_scalar(item: Any) -> bool:
-    if isinstance(item, str) or type(item) in _PLAIN:
-        return True
-    raise Unprepared(type(item).__name__)
 
 
 _last_shared: tuple[Mapping[str, Any], int | None, dict[str, Any]] | None = None

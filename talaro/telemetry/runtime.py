@@ -288,7 +288,6 @@ class Providers:
     health: TelemetryHealth
     files: list[SharedJsonLinesFile] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
-    value_limit: int | None = None  # characters per log record attribute value
     log_limits: LogRecordLimits = field(default_factory=LogRecordLimits)
     # The batch processors, for what they still hold at exit.
     queues: list[CountingBatchSpanProcessor | CountingBatchLogProcessor] = field(
@@ -640,7 +639,6 @@ def build_providers(
         health,
         files,
         outputs,
-        value_limit=log_limits.max_log_record_attribute_length,
         log_limits=log_limits,
         queues=queues,
         host=HostHealth(Path(health_dir), health, instance),

@@ -49,6 +49,7 @@ def test_records_are_masked_cut_and_typed(make_app: Callable[..., Flask]) -> Non
                     "resume.id": f"r{n}",
                     "talaro.note": "x" * 500,
                     "talaro.tags": ["a", TOKEN],
+                    "talaro.nested": [["b", TOKEN], []],
                     "talaro.text": f"password={TOKEN}",
                     "talaro.colour": Colour.SECRET,
                     "talaro.count": 3,
@@ -63,6 +64,7 @@ def test_records_are_masked_cut_and_typed(make_app: Callable[..., Flask]) -> Non
         assert view.attributes["user_agent.original"] == "curl/8 Bearer [REDACTED]"
         assert view.attributes["talaro.note"] == "x" * 100
         assert view.attributes["talaro.tags"] == ["a", "[REDACTED]"]
+        assert view.attributes["talaro.nested"] == [["b", "[REDACTED]"], []]
         assert view.attributes["talaro.text"] == "password=[REDACTED]"
         assert view.attributes["talaro.colour"] == "Bearer [REDACTED]"
         assert view.attributes["talaro.count"] == 3 and view.attributes["talaro.flag"] is True
